@@ -1,0 +1,39 @@
+"""cost: an analytical profiler for efficient CNN design.
+
+Declare an architecture as a YAML layer graph; `cost` walks it and returns, per layer and in total,
+output shapes, multiply-adds, parameters and memory access cost, as exact integers or as closed
+forms in the spec's symbols. The counting convention is `cost.conventions`.
+
+>>> import cost
+>>> p = cost.profile(cost.load("specs/shufflenet_g3.yaml", s=1, r=224, n=1))  # doctest: +SKIP
+>>> p.total.madds  # doctest: +SKIP
+137460672
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cost.bindings import exact
+from cost.conventions import CONVENTION, FLOPS_PER_MADD
+from cost.errors import CostError, ShapeError, SpecError, UnknownOpError
+from cost.measures import Cost
+from cost.ops import register
+from cost.profile import Profile, profile
+from cost.spec import Spec, read_spec
+
+__all__ = ["CONVENTION", "FLOPS_PER_MADD", "Cost", "CostError", "Profile", "ShapeError", "Spec",
+           "SpecError", "UnknownOpError", "load", "profile", "register"]
+
+
+def load(path: str | Path, *, preset: str | None = None, keep: tuple[str, ...] = (),
+         symbolic: bool = False, **bindings: Any) -> Spec:
+    """Read a spec and choose its bindings (numbers, '3/2' strings), preset and free symbols.
+
+    `keep` names symbols (or lets) to leave free even if bound; `symbolic=True` leaves free every
+    symbol that only has its default.
+    """
+    spec = read_spec(path)
+    return spec.with_bindings(preset=preset, keep=tuple(keep), symbolic=symbolic,
+                              **{k: exact(v) for k, v in bindings.items()})

@@ -1,0 +1,5 @@
+"""`python -m cost` runs the command line interface."""
+
+from cost.cli import main
+
+main()

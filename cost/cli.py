@@ -1,0 +1,126 @@
+"""The `cost` command line. Every command renders only after all computing is done, so an error
+prints one message (file, line, layer path, bad value, what is allowed) and exits with code 2,
+without a traceback and without half an output.
+
+    cost profile specs/shufflenet_g3.yaml
+    cost profile specs/shufflenet_v1.yaml --set g=8 --format json
+    cost profile specs/shufflenet_v1.yaml --symbolic --keep s,r
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from cost.errors import CostError
+
+FORMATS = ("table", "markdown", "csv", "json")
+
+
+def user_errors(f: Callable) -> Callable:
+    """Turn CostError into one line on stderr and exit code 2."""
+
+    @functools.wraps(f)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except CostError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+
+    return run
+
+
+def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
+    """`--set g=8 --set s=3/2` -> {"g": 8, "s": Fraction(3, 2)}; values are exact numbers."""
+    from cost.bindings import exact
+    from cost.errors import BindingError
+
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise BindingError(f"--set {item!r} is not NAME=VALUE", hint="e.g. --set g=8")
+        try:
+            out[name.strip()] = exact(value.strip())
+        except CostError as e:
+            raise BindingError(f"--set {item!r}: {e.message}",
+                               hint="values are numbers such as 8, 0.5 or 3/2") from None
+    return out
+
+
+def binding_options(f: Callable) -> Callable:
+    """--set, --preset and the symbolic options shared by commands that bind a spec."""
+    f = click.option("--preset", metavar="NAME", help="A named binding from the spec's presets.")(f)
+    f = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                     help="Bind a symbol (repeatable): --set g=8 --set s=0.5.")(f)
+    return f
+
+
+def load_spec(path: str, sets: tuple[str, ...], preset: str | None, *, keep: str = "",
+              symbolic: bool = False):  # noqa: ANN201
+    import cost
+
+    names = tuple(k.strip() for k in keep.split(",") if k.strip())
+    return cost.load(path, preset=preset, keep=names, symbolic=symbolic or bool(names),
+                     **parse_sets(sets))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cost")
+def main() -> None:
+    """Analytical profiler for efficient CNNs: exact multiply-adds, parameters and memory access
+    cost of a YAML layer graph, per layer and in total, as numbers or closed-form formulas."""
+
+
+@main.command("profile")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@binding_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--symbolic", is_flag=True,
+              help="Keep every symbol not bound by --set, the spec or the preset free; print "
+                   "closed-form totals and per-block formulas.")
+@click.option("--keep", default="", metavar="NAMES",
+              help="Comma-separated symbols to keep free (implies --symbolic).")
+@click.option("--depth", type=click.IntRange(min=1), default=None,
+              help="Aggregate rows by the first N parts of the layer path (blocks summed).")
+@click.option("--dtype-bytes", type=click.IntRange(min=1, max=16), default=1, show_default=True,
+              help="Bytes per element for memory access (1 = count elements).")
+@user_errors
+def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: str,
+                    symbolic: bool, keep: str, depth: int | None, dtype_bytes: int) -> None:
+    """Per-layer output shapes, madds, params and memory access of SPEC, and totals."""
+    import cost
+    from cost import table
+
+    p = cost.profile(load_spec(spec, sets, preset, keep=keep, symbolic=symbolic))
+    if fmt == "json":
+        text = table.to_json(p, dtype_bytes=dtype_bytes, depth=depth)
+    elif fmt == "csv":
+        text = table.to_csv(p, dtype_bytes=dtype_bytes, depth=depth)
+    elif p.symbolic:
+        text = table.render_symbolic(p, depth=depth or 1, dtype_bytes=dtype_bytes)
+    else:
+        text = table.render_table(p, depth=depth, fmt=fmt, dtype_bytes=dtype_bytes)
+    click.echo(text.rstrip("\n"))
+
+
+@main.command("ops")
+def ops_command() -> None:
+    """List the registered ops with their arguments."""
+    import dataclasses
+
+    from cost import ops
+
+    for name in ops.names():
+        cls = ops.get(name)
+        args = ", ".join(
+            f.name + ("" if f.default is dataclasses.MISSING else f"={f.default!r}")
+            for f in dataclasses.fields(cls))
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"{name:16} {args}")
+        click.echo(f"{'':16} {doc}")

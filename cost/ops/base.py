@@ -1,0 +1,125 @@
+"""The `Op` base class and the declaration helpers for op arguments.
+
+An op is a frozen dataclass whose fields are the keyword arguments a spec may give it. Each field
+says what kind of value it takes (`size`: a whole number or expression; `number`: any exact
+number; `flag`: true/false; `choice`: one of a few words), so the engine can evaluate and check
+every argument without knowing any op by name. An op defines, together:
+
+- `output(xs, check)`: the shape rule (or `outputs` for several outputs), checking its conditions
+  through `check` so that undecidable ones become constraints;
+- `weights(xs)`: the shapes of its learnable tensors (params are their element count);
+- `madds(xs, ys)`: its multiply-adds under `cost.conventions` (0 unless it is conv or linear);
+- memory access follows `cost.conventions.memory_access` for every op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import MISSING, dataclass, field
+from typing import Any, ClassVar
+
+from cost.conventions import memory_access
+from cost.errors import ShapeError
+from cost.measures import Cost
+from cost.symbolic import (
+    Checker,
+    Shape,
+    ceildiv,
+    decide,
+    floordiv,
+    is_concrete,
+    normalize,
+    numel,
+    render_shape,
+    sint,
+    sp,
+    to_sympy,
+    total,
+)
+
+REQUIRED = MISSING
+
+
+def size(default: Any = REQUIRED, *, minimum: int = 1, keywords: tuple[str, ...] = (),
+         doc: str = "") -> Any:
+    """A whole-number argument (channels, kernel, stride), given as a number or an expression.
+
+    `keywords` lists words accepted instead of a number (conv's groups: "depthwise").
+    `None` as default means "derived from the input" (conv's out defaults to in-channels).
+    """
+    meta = {"kind": "size", "minimum": minimum, "keywords": keywords, "doc": doc}
+    return field(default=default, metadata=meta)
+
+
+def number(default: Any = REQUIRED, *, low: Any = None, high: Any = None, doc: str = "") -> Any:
+    """An exact number argument that need not be whole (dropout's p), low <= v < high."""
+    return field(default=default, metadata={"kind": "number", "low": low, "high": high, "doc": doc})
+
+
+def flag(default: bool, *, doc: str = "") -> Any:
+    """A true/false argument (conv's bias, pooling's ceil_mode)."""
+    return field(default=default, metadata={"kind": "flag", "doc": doc})
+
+
+@dataclass(frozen=True)
+class Op:
+    """Base of every registered op. Subclasses are frozen dataclasses registered by name."""
+
+    name: ClassVar[str] = ""
+    arity: ClassVar[int | None] = 1  # number of inputs; None means two or more
+    elementwise: ClassVar[bool] = False  # pure per-element op (ShuffleNet V2's G4 "element-wise")
+    view: ClassVar[bool] = False  # a view or the identity at inference: no kernel, no traffic
+
+    # --- shape rule -------------------------------------------------------------------------
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        raise NotImplementedError
+
+    def outputs(self, xs: Sequence[Shape], check: Checker) -> tuple[Shape, ...]:
+        """All output shapes; single-output ops define `output` instead."""
+        return (self.output(xs, check),)
+
+    # --- costs ------------------------------------------------------------------------------
+    def weights(self, xs: Sequence[Shape]) -> dict[str, Shape]:
+        """Learnable tensors and their shapes, in PyTorch's layout (conv weight: cout, cin/g, k, k)."""
+        return {}
+
+    def madds(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> sint:
+        """Multiply-adds under `cost.conventions`: 0 for every op but conv and linear."""
+        return 0
+
+    def cost(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> Cost:
+        params = total(numel(w) for w in self.weights(xs).values())
+        read, write = memory_access(xs, ys, params, view=self.view)
+        return Cost(madds=self.madds(xs, ys), params=params, mem_read=read, mem_write=write)
+
+
+def feature_map(x: Shape, op: str) -> tuple[sint, sint, sint, sint]:
+    """Destructure an NCHW shape, or say clearly that the op needs one."""
+    if len(x) != 4:
+        raise ShapeError(
+            f"{op} expects a 4-d input (n, c, h, w), got {render_shape(x)}",
+            hint="flatten only right before linear layers",
+        )
+    n, c, h, w = x
+    return n, c, h, w
+
+
+def window_out(size_in: sint, k: sint, stride: sint, pad: sint, dilation: sint = 1,
+               ceil_mode: bool = False) -> sint:
+    """Output length of a sliding window (conv, pooling), as PyTorch computes it.
+
+    floor((size + 2·pad − dilation·(k − 1) − 1) / stride) + 1; with ceil_mode the ceiling, minus
+    one if the last window would start inside the right padding (torch's pooling rule).
+    """
+    span = size_in + 2 * pad - dilation * (k - 1) - 1
+    if not ceil_mode:
+        return normalize(floordiv(span, stride) + 1)
+    out = normalize(ceildiv(span, stride) + 1)
+    starts_in_padding = (out - 1) * stride >= size_in + pad
+    if is_concrete(out) and is_concrete(size_in):
+        return out - 1 if starts_in_padding else out
+    verdict = decide(starts_in_padding)
+    if verdict is not None:
+        return out - 1 if verdict else out
+    s = sp()
+    return normalize(s.Piecewise((to_sympy(out) - 1, starts_in_padding), (to_sympy(out), True)))

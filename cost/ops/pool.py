@@ -1,0 +1,53 @@
+"""Pooling: max, average, and global average. No multiply-adds and no parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cost.ops import register
+from cost.ops.base import Op, feature_map, flag, size, window_out
+from cost.symbolic import Checker, Shape, sint
+
+
+@dataclass(frozen=True)
+class _WindowPool(Op):
+    k: sint = size(doc="window size (square)")
+    stride: sint | None = size(None, doc="default: k, as in PyTorch")
+    pad: sint = size(0, minimum=0)
+    ceil_mode: bool = flag(False, doc="round the output size up (Caffe's pooling, SqueezeNet)")
+
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        n, c, h, w = feature_map(xs[0], self.name)
+        stride = self.k if self.stride is None else self.stride
+        ho = window_out(h, self.k, stride, self.pad, 1, self.ceil_mode)
+        wo = window_out(w, self.k, stride, self.pad, 1, self.ceil_mode)
+        check.whole(ho, "output height")
+        check.whole(wo, "output width")
+        return (n, c, ho, wo)
+
+
+@register("maxpool")
+@dataclass(frozen=True)
+class MaxPool(_WindowPool):
+    """Max pooling over k×k windows (NCHW). 0 madds: comparisons are not multiply-adds.
+
+    >>> MaxPool(k=3, stride=2, pad=1).output([(1, 24, 112, 112)], Checker())
+    (1, 24, 56, 56)
+    """
+
+
+@register("avgpool")
+@dataclass(frozen=True)
+class AvgPool(_WindowPool):
+    """Average pooling over k×k windows (NCHW). 0 madds in the paper convention."""
+
+
+@register("global_avgpool")
+@dataclass(frozen=True)
+class GlobalAvgPool(Op):
+    """Average over the whole map: (n, c, h, w) -> (n, c, 1, 1)."""
+
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        n, c, _, _ = feature_map(xs[0], "global_avgpool")
+        return (n, c, 1, 1)

@@ -1,0 +1,57 @@
+"""Data movement without arithmetic: channel split, channel shuffle, flatten."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cost.ops import register
+from cost.ops.base import Op, feature_map, size
+from cost.symbolic import Checker, Shape, div, numel, sint
+
+
+@register("channel_split")
+@dataclass(frozen=True)
+class ChannelSplit(Op):
+    """Split channels into `parts` equal parts (ShuffleNet V2); refer to them as `id.0`, `id.1`.
+
+    >>> ChannelSplit().outputs([(1, 116, 28, 28)], Checker())
+    ((1, 58, 28, 28), (1, 58, 28, 28))
+    """
+
+    parts: sint = size(2)
+
+    def outputs(self, xs: Sequence[Shape], check: Checker) -> tuple[Shape, ...]:
+        n, c, h, w = feature_map(xs[0], "channel_split")
+        check.divisible(c, self.parts, f"parts={self.parts} must divide channels {c}")
+        part = (n, div(c, self.parts), h, w)
+        return tuple(part for _ in range(self.parts))
+
+
+@register("channel_shuffle")
+@dataclass(frozen=True)
+class ChannelShuffle(Op):
+    """ShuffleNet's channel shuffle: reshape (g, c/g), transpose, flatten. Shape unchanged.
+
+    >>> ChannelShuffle(groups=3).output([(1, 60, 56, 56)], Checker())
+    (1, 60, 56, 56)
+    """
+
+    groups: sint = size(doc="groups g; must divide the channels")
+
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        _, c, _, _ = feature_map(xs[0], "channel_shuffle")
+        check.divisible(c, self.groups, f"groups={self.groups} must divide channels {c}")
+        return xs[0]
+
+
+@register("flatten")
+@dataclass(frozen=True)
+class Flatten(Op):
+    """(n, c, h, w) -> (n, c·h·w), before a linear layer. A view: no memory traffic."""
+
+    view = True
+
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        x = xs[0]
+        return (x[0], numel(x[1:]))

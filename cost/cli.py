@@ -70,7 +70,42 @@ def load_spec(path: str, sets: tuple[str, ...], preset: str | None, *, keep: str
                      **parse_sets(sets))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Subcommands that live in their own modules, imported only when used (fast start-up)."""
+
+    lazy = {
+        # name: "module:function"; each module holds one command and its options
+        "check": "cost.cli_check:check_command",
+        "guidelines": "cost.cli_guidelines:guidelines_command",
+        "sweep": "cost.cli_sweep:sweep_command",
+        "solve": "cost.cli_sweep:solve_command",
+        "zoo": "cost.cli_zoo:zoo_command",
+        "frontier": "cost.cli_frontier:frontier_command",
+        "compare": "cost.cli_compare:compare_command",
+    }
+
+    def _available(self) -> dict[str, str]:
+        import importlib.util
+
+        return {name: target for name, target in self.lazy.items()
+                if importlib.util.find_spec(target.partition(":")[0]) is not None}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._available()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        target = self._available().get(name)
+        if target is None:
+            return None
+        import importlib
+
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cost")
 def main() -> None:
     """Analytical profiler for efficient CNNs: exact multiply-adds, parameters and memory access

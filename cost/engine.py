@@ -29,6 +29,7 @@ from cost.spec import BlockDecl, LayerDecl, Spec
 from cost.symbolic import Checker, Constraint, Shape, is_concrete, render, render_shape
 
 MAX_LAYERS = 100_000  # a walk that would create more layers fails fast
+Value = tuple  # (shape, (producing layer index, output index)): a tensor flowing in the walk
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Layer:
     blocks: tuple[tuple[str, str], ...]  # enclosing block calls (path, block name), outermost first
     file: str
     line: int | None
+    sources: tuple[tuple[int, int], ...] = ()  # per input: (producing layer index, output index);
+    #                                            layer index -1 is the network input
 
     @property
     def out_shape(self) -> Shape:
@@ -100,13 +103,14 @@ class _Walk:
                       for i, d in enumerate(self.spec.input))
         except SpecError as e:
             raise e.locate(file=check.file, line=check.line, where="input") from None
-        self.sequence(self.spec.network, self.env.names, x, "", ())
+        self.sequence(self.spec.network, self.env.names, (x, (-1, 0)), "", ())
 
-    def sequence(self, decls: Sequence[LayerDecl], names: dict[str, Any], x: Shape,
-                 prefix: str, blocks: tuple[tuple[str, str], ...]) -> tuple[Shape, ...]:
-        scope_names = {**names, **_implicit(x)}
-        outputs: dict[str, tuple[Shape, ...]] = {"x": (x,)}
-        prev: tuple[Shape, ...] = (x,)
+    def sequence(self, decls: Sequence[LayerDecl], names: dict[str, Any], x: Value,
+                 prefix: str, blocks: tuple[tuple[str, str], ...]) -> tuple[Value, ...]:
+        """Walk a list of layers fed by `x`; return the last layer's outputs."""
+        scope_names = {**names, **_implicit(x[0])}
+        outputs: dict[str, tuple[Value, ...]] = {"x": (x,)}
+        prev: tuple[Value, ...] = (x,)
         for decl, base in zip(decls, _auto_names(decls)):
             where = f"{prefix}{base} ({decl.op})"
             try:
@@ -142,9 +146,9 @@ class _Walk:
             raise SpecError(f"repeat = {n:,} would make more than {MAX_LAYERS:,} layers")
         return n
 
-    def inputs(self, decl: LayerDecl, outputs: dict[str, tuple[Shape, ...]],
-               prev: tuple[Shape, ...]) -> tuple[Shape, ...]:
-        shapes = []
+    def inputs(self, decl: LayerDecl, outputs: dict[str, tuple[Value, ...]],
+               prev: tuple[Value, ...]) -> tuple[Value, ...]:
+        values = []
         for ref in decl.inputs or ("prev",):
             name, _, index = ref.partition(".")
             found = prev if name == "prev" else outputs.get(name)
@@ -156,13 +160,13 @@ class _Walk:
                 if not index.isdigit() or int(index) >= len(found):
                     raise SpecError(f"in: {ref!r}: {name} has {len(found)} output(s); "
                                     f"allowed: {name}.0 to {name}.{len(found) - 1}")
-                shapes.append(found[int(index)])
+                values.append(found[int(index)])
             elif len(found) > 1:
                 raise SpecError(f"in: {ref!r} has {len(found)} outputs; name one",
                                 hint=", ".join(f"{name}.{i}" for i in range(len(found))))
             else:
-                shapes.append(found[0])
-        return tuple(shapes)
+                values.append(found[0])
+        return tuple(values)
 
     def argument(self, op: str, key: str, f: dataclasses.Field, raw: Any,
                  names: dict[str, Any], check: Checker) -> Any:
@@ -190,8 +194,9 @@ class _Walk:
             return value
         return check.whole(value, key, minimum=f.metadata.get("minimum", 1))
 
-    def apply(self, decl: LayerDecl, names: dict[str, Any], ins: tuple[Shape, ...], path: str,
-              blocks: tuple[tuple[str, str], ...]) -> tuple[Shape, ...]:
+    def apply(self, decl: LayerDecl, names: dict[str, Any], values: tuple[Value, ...],
+              path: str, blocks: tuple[tuple[str, str], ...]) -> tuple[Value, ...]:
+        ins = tuple(shape for shape, _ in values)
         cls = ops.get(decl.op, also_known=tuple(self.spec.blocks))
         fields = _fields(cls)
         check = Checker(self.constraints)
@@ -213,11 +218,13 @@ class _Walk:
         for y in outs:
             for i, d in enumerate(y):
                 check.whole(d, f"output dimension {i} of {render_shape(y)}")
+        index = len(self.layers)
         self.layers.append(Layer(path, decl.op, node, ins, outs, node.cost(ins, outs), blocks,
-                                 decl.at.file, decl.at.line))
+                                 decl.at.file, decl.at.line,
+                                 tuple(source for _, source in values)))
         if len(self.layers) > MAX_LAYERS:
             raise SpecError(f"the network has more than {MAX_LAYERS:,} layers")
-        return outs
+        return tuple((y, (index, i)) for i, y in enumerate(outs))
 
     @staticmethod
     def check_arity(cls: type[Op], ins: tuple[Shape, ...]) -> None:
@@ -229,8 +236,8 @@ class _Walk:
 
     # --- blocks --------------------------------------------------------------------------------
     def call(self, block: BlockDecl, decl: LayerDecl, names: dict[str, Any],
-             ins: tuple[Shape, ...], path: str,
-             blocks: tuple[tuple[str, str], ...]) -> tuple[Shape, ...]:
+             ins: tuple[Value, ...], path: str,
+             blocks: tuple[tuple[str, str], ...]) -> tuple[Value, ...]:
         if block.name in self.stack:
             chain = " -> ".join([*self.stack, block.name])
             raise SpecError(f"block {block.name!r} uses itself: {chain}")
@@ -242,7 +249,7 @@ class _Walk:
                                 hint=did_you_mean(key, block.params) if block.params
                                 else f"block {block.name!r} takes no parameters")
         (x,) = ins
-        inner = {**self.env.names, **_implicit(x)}
+        inner = {**self.env.names, **_implicit(x[0])}
         for key, default in block.params.items():
             if key in decl.args:
                 try:

@@ -179,7 +179,7 @@ class Checker:
     def _require(self, ok: bool | None, condition: Any, message: str) -> None:
         if ok is False:
             raise ShapeError(message)
-        if ok is None:
+        if ok is None and not any(c.condition == condition for c in self.pending[-64:]):
             self.pending.append(Constraint(condition, message, self.file, self.line, self.where))
 
     def whole(self, v: sint, what: str, *, minimum: int = 1) -> sint:

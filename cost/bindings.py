@@ -229,4 +229,9 @@ def exact(value: Any) -> int | Fraction:
     """A binding value from the CLI or Python as an exact number ('3/2', 0.5, 2)."""
     from cost.expr import evaluate
 
+    if not isinstance(value, (str, bool)):
+        try:
+            value = normalize(value)  # ints, floats, Fractions, sympy Rationals
+        except (TypeError, ValueError):
+            pass
     return evaluate(value, {})

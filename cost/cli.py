@@ -66,7 +66,7 @@ def load_spec(path: str, sets: tuple[str, ...], preset: str | None, *, keep: str
     import cost
 
     names = tuple(k.strip() for k in keep.split(",") if k.strip())
-    return cost.load(path, preset=preset, keep=names, symbolic=symbolic or bool(names),
+    return cost.load(path, preset=preset, keep=names, symbolic=symbolic,
                      **parse_sets(sets))
 
 
@@ -120,7 +120,7 @@ def main() -> None:
               help="Keep every symbol not bound by --set, the spec or the preset free; print "
                    "closed-form totals and per-block formulas.")
 @click.option("--keep", default="", metavar="NAMES",
-              help="Comma-separated symbols to keep free (implies --symbolic).")
+              help="Comma-separated symbols to keep free (the others take their values).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Aggregate rows by the first N parts of the layer path (blocks summed).")
 @click.option("--dtype-bytes", type=click.IntRange(min=1, max=16), default=1, show_default=True,

@@ -183,7 +183,7 @@ class _Walk:
         except SpecError as e:
             if keywords and isinstance(raw, str) and raw.isidentifier():
                 e.hint = f"allowed: a number, an expression, or {', '.join(keywords)}"
-            raise e.locate(where=f"{op} argument {key}") from None
+            raise e.locate(where=f"{check.where}, argument {key}") from None
         if isinstance(value, list):
             raise SpecError(f"{key} = {raw!r} is a table row; index it, e.g. {raw}[0]")
         if kind == "number":

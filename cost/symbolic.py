@@ -156,11 +156,15 @@ class Constraint:
     file: str | None = None
     line: int | None = None
     where: str | None = None
+    terms: tuple = ()  # (label, expression) pairs shown with their bound values on failure
 
     def check(self, substitute) -> None:  # noqa: ANN001 - substitute: Expr -> sint
         verdict = decide(substitute(self.condition))
         if verdict is False:
-            raise ShapeError(self.message, file=self.file, line=self.line, where=self.where)
+            values = ", ".join(f"{label} = {render(normalize(substitute(to_sympy(v))))}"
+                               for label, v in self.terms)
+            message = self.message + (f" (bound: {values})" if values else "")
+            raise ShapeError(message, file=self.file, line=self.line, where=self.where)
 
 
 class Checker:
@@ -176,11 +180,12 @@ class Checker:
         self.line: int | None = None
         self.where: str | None = None
 
-    def _require(self, ok: bool | None, condition: Any, message: str) -> None:
+    def _require(self, ok: bool | None, condition: Any, message: str, terms: tuple = ()) -> None:
         if ok is False:
             raise ShapeError(message)
         if ok is None and not any(c.condition == condition for c in self.pending[-64:]):
-            self.pending.append(Constraint(condition, message, self.file, self.line, self.where))
+            self.pending.append(
+                Constraint(condition, message, self.file, self.line, self.where, terms))
 
     def whole(self, v: sint, what: str, *, minimum: int = 1) -> sint:
         """`v` must be a whole number >= minimum (a channel count, a kernel size, a stride)."""
@@ -195,9 +200,10 @@ class Checker:
         self._require(
             decide(s.Eq(s.Mod(e, 1), 0)) if e.is_integer is None else bool(e.is_integer),
             s.Eq(s.Mod(e, 1), 0),
-            f"{what} = {v} must be a whole number",
+            f"{what} = {v} must be a whole number", ((what, v),),
         )
-        self._require(decide(e >= minimum), e >= minimum, f"{what} = {v} must be at least {minimum}")
+        self._require(decide(e >= minimum), e >= minimum,
+                      f"{what} = {v} must be at least {minimum}", ((what, v),))
         return v
 
     def divisible(self, a: sint, b: sint, what: str) -> None:
@@ -210,7 +216,8 @@ class Checker:
         quotient = to_sympy(a) / to_sympy(b)
         condition = s.Eq(s.Mod(quotient, 1), 0)
         ok = True if quotient.is_integer else decide(condition)
-        self._require(ok, condition, f"{what}: {b} must divide {a}")
+        self._require(ok, condition, f"{what}: {b} must divide {a}", (("divisor", b),
+                                                                          ("dividend", a)))
 
     def equal(self, a: sint, b: sint, what: str) -> None:
         """`a` and `b` must be equal (e.g. spatial sizes meeting at an add or concat)."""
@@ -221,4 +228,4 @@ class Checker:
         s = sp()
         difference = s.simplify(to_sympy(a) - to_sympy(b))
         ok = True if difference == 0 else (False if difference.is_number else None)
-        self._require(ok, s.Eq(difference, 0), f"{what}: {a} != {b}")
+        self._require(ok, s.Eq(difference, 0), f"{what}: {a} != {b}", (("left", a), ("right", b)))

@@ -1,0 +1,101 @@
+"""`cost profile` in every format, and the invariants its numbers must keep (torchinfo-style:
+column sums equal the printed totals)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import cost
+from cost.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+G3 = str(ROOT / "specs" / "shufflenet_g3.yaml")
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_table_shows_layers_totals_and_convention() -> None:
+    out = invoke("profile", G3)
+    assert "stage3/unit2/pw1" in out and "channel_shuffle" in out
+    assert "total madds:  137,460,672" in out        # SNv1 Table 1: 137M (g = 3)
+    assert "total params: 1,864,728" in out
+    assert out.rstrip().splitlines()[-1].startswith("convention: madds = multiply-adds")
+
+
+def test_json_has_integers_and_column_sums_equal_totals() -> None:
+    doc = json.loads(invoke("profile", G3, "--format", "json"))
+    assert set(doc) >= {"spec", "bindings", "convention", "total", "layers"}
+    assert set(doc["total"]) == {"madds", "params", "mem_read", "mem_write", "mem"}
+    assert doc["bindings"] == {"n": 1, "r": 224, "s": 1, "g": 3, "classes": 1000}
+    for key in ("madds", "params", "mem_read", "mem_write"):
+        assert sum(layer[key] for layer in doc["layers"]) == doc["total"][key]
+        assert all(isinstance(layer[key], int) for layer in doc["layers"])
+    assert doc["total"]["mem"] == doc["total"]["mem_read"] + doc["total"]["mem_write"]
+    first = doc["layers"][0]
+    assert first == {"path": "conv1", "op": "conv", "in_shapes": [[1, 3, 224, 224]],
+                     "out_shape": [1, 24, 112, 112], "madds": 112 * 112 * 27 * 24,
+                     "params": 27 * 24, "mem_read": 3 * 224 * 224 + 27 * 24,
+                     "mem_write": 24 * 112 * 112}
+
+
+def test_csv_and_markdown() -> None:
+    rows = list(csv.DictReader(io.StringIO(invoke("profile", G3, "--format", "csv"))))
+    assert sum(int(r["madds"]) for r in rows) == 137_460_672
+    md = invoke("profile", G3, "--format", "markdown")
+    assert "| path" in md and "- convention:" in md
+
+
+def test_depth_aggregates_blocks_and_keeps_totals() -> None:
+    doc = json.loads(invoke("profile", G3, "--format", "json", "--depth", "1"))
+    paths = [layer["path"] for layer in doc["layers"]]
+    assert paths == ["conv1", "bn", "relu", "pool1", "stage2", "stage3", "stage4", "pool",
+                     "flatten", "fc"]
+    assert sum(layer["madds"] for layer in doc["layers"]) == doc["total"]["madds"]
+    table = invoke("profile", G3, "--depth", "2")
+    assert "stage3/unit7" in table and "stage3/unit7/pw1" not in table
+
+
+def test_set_preset_and_dtype_bytes() -> None:
+    doc = json.loads(invoke("profile", str(ROOT / "specs" / "shufflenet_v1.yaml"),
+                            "--preset", "megvii-0.5x-g8", "--format", "json"))
+    assert doc["bindings"]["stem"] == 16 and doc["total"]["madds"] == 40_469_760  # README: 40M
+    doc4 = json.loads(invoke("profile", G3, "--format", "json", "--dtype-bytes", "4"))
+    doc1 = json.loads(invoke("profile", G3, "--format", "json"))
+    assert doc4["total"]["mem"] == 4 * doc1["total"]["mem"]
+    doc = json.loads(invoke("profile", str(ROOT / "specs" / "shufflenet_v1.yaml"),
+                            "--set", "g=8", "--format", "json"))
+    assert doc["total"]["madds"] == 138_365_952      # --set g=8 alone selects c = 384 (Table 1)
+
+
+def test_symbolic_prints_closed_forms() -> None:
+    out = invoke("profile", G3, "--symbolic")
+    assert "free: n, r, s, classes" in out
+    assert "total madds  = " in out and "r**2" in out
+    out = invoke("profile", G3, "--keep", "r")
+    assert "free: r" in out and "total madds  = " in out
+
+
+def test_python_api() -> None:
+    p = cost.profile(cost.load(G3, s=1, r=224, n=1))
+    assert p.total.madds == 137_460_672 and p.formula("madds") == 137_460_672
+    df = p.table()
+    assert df["madds"].sum() == p.total.madds
+    assert sum(c.madds for c in p.by_op().values()) == p.total.madds
+    assert p.total.flops == 2 * p.total.madds
+
+
+def test_python_dash_m_and_ops_listing() -> None:
+    out = subprocess.run([sys.executable, "-m", "cost", "ops"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "channel_shuffle" in out and "groups" in out

@@ -22,11 +22,11 @@ from typing import Any
 from cost import ops
 from cost.bindings import Environment
 from cost.errors import ShapeError, SpecError, did_you_mean
-from cost.expr import evaluate
+from cost.expr import truth, evaluate
 from cost.measures import Cost
 from cost.ops.base import Op
 from cost.spec import BlockDecl, LayerDecl, Spec
-from cost.symbolic import Checker, Constraint, Shape, is_concrete, render, render_shape
+from cost.symbolic import Checker, Constraint, Shape, decide, is_concrete, render, render_shape
 
 MAX_LAYERS = 100_000  # a walk that would create more layers fails fast
 Value = tuple  # (shape, (producing layer index, output index)): a tensor flowing in the walk
@@ -134,6 +134,14 @@ class _Walk:
 
     # --- one layer -----------------------------------------------------------------------------
     def count(self, decl: LayerDecl, names: dict[str, Any]) -> int:
+        """How many times the layer occurs: 0 if its `when` is false, else its `repeat`."""
+        if decl.when is not None:
+            holds = decide(truth(decl.when.evaluate(names)))
+            if holds is None:
+                raise SpecError(f"when = {decl.when} depends on free symbols",
+                                hint="bind the symbols it uses (--set)")
+            if not holds:
+                return 0
         if decl.repeat is None:
             return 1
         n = decl.repeat.evaluate(names)

@@ -118,6 +118,59 @@ _NODE_NAMES = {
 }
 
 
+def _compare(op: type, a: Any, b: Any) -> Any:
+    """A comparison: a bool for numbers, a sympy relation for expressions, numpy arrays as is."""
+    if is_concrete(a) and is_concrete(b):
+        return bool(_COMPARE[op](a, b))
+    if hasattr(a, "__array__") or hasattr(b, "__array__"):
+        return _COMPARE[op](a, b)
+    s = sp()
+    a, b = to_sympy(a), to_sympy(b)
+    relation = {ast.Eq: s.Eq, ast.NotEq: s.Ne}.get(op)
+    return relation(a, b) if relation else _COMPARE[op](a, b)
+
+
+def truth(v: Any) -> Any:
+    """Numbers are true when non-zero (a 0/1 parameter can stand for a yes/no choice)."""
+    if is_concrete(v):
+        return v != 0
+    if isinstance(v, bool) or hasattr(v, "__array__"):
+        return v
+    s = sp()
+    return v if isinstance(v, s.logic.boolalg.Boolean) else s.Ne(v, 0)
+
+
+def _all(values: list) -> Any:
+    values = [truth(v) for v in values]
+    if all(isinstance(v, bool) for v in values):
+        return all(values)
+    if any(hasattr(v, "__array__") for v in values):
+        out = values[0]
+        for v in values[1:]:
+            out = out & v
+        return out
+    return sp().And(*values)
+
+
+def _any(values: list) -> Any:
+    values = [truth(v) for v in values]
+    if all(isinstance(v, bool) for v in values):
+        return any(values)
+    if any(hasattr(v, "__array__") for v in values):
+        out = values[0]
+        for v in values[1:]:
+            out = out | v
+        return out
+    return sp().Or(*values)
+
+
+def _not(v: Any) -> Any:
+    v = truth(v)
+    if isinstance(v, bool):
+        return not v
+    return ~v
+
+
 def _power(a: Any, b: Any) -> Any:
     if is_concrete(b):
         if isinstance(b, Fraction) or abs(b) > MAX_EXPONENT:
@@ -169,7 +222,7 @@ class _Evaluator:
         if isinstance(node, ast.UnaryOp):
             v = self.visit(node.operand)
             if isinstance(node.op, ast.Not):
-                return not v
+                return _not(v)
             return normalize(-v) if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.Call):
             name = node.func.id  # checked by _check: a plain allowed name
@@ -192,18 +245,15 @@ class _Evaluator:
             return table[index]
         if isinstance(node, ast.Compare):
             left = self.visit(node.left)
-            result = True
+            parts = []
             for op, right_node in zip(node.ops, node.comparators):
                 right = self.visit(right_node)
-                result = result & _COMPARE[type(op)](left, right)
+                parts.append(_compare(type(op), left, right))
                 left = right
-            return result
+            return _all(parts)
         if isinstance(node, ast.BoolOp):
             values = [self.visit(v) for v in node.values]
-            out = values[0]
-            for v in values[1:]:
-                out = (out & v) if isinstance(node.op, ast.And) else (out | v)
-            return out
+            return _all(values) if isinstance(node.op, ast.And) else _any(values)
         raise ExprError(f"unsupported syntax in {self.text!r}")  # unreachable after _check
 
 

@@ -22,6 +22,8 @@ A spec is a YAML mapping (format version `spec: 1`):
 Layers are `{op: conv, out: cin/4, k: 1, groups: g}`: keyword arguments only; `in:` names earlier
 layers by `id` (`prev`, the default, is the previous layer; `x` is the block's input; `split.1` is
 output 1 of a multi-output layer). Inside a block, `cin`, `hin`, `win` are its input's size.
+`repeat: units - 1` unrolls a layer; `when: stride == 1 and cin == cout` keeps a layer only where
+the condition holds (comparisons, `and`, `or`, `not`; a number is true when non-zero).
 Only the parsing and merging live here; binding is `cost.bindings`, walking is `cost.engine`.
 """
 
@@ -41,7 +43,7 @@ FORMAT_VERSION = 1
 TOP_KEYS = ("spec", "name", "doc", "extends", "symbols", "let", "presets", "bind", "input",
             "blocks", "network", "expect")
 SYMBOL_KEYS = ("default", "doc", "kind", "multiple_of")
-LAYER_KEYS = ("id", "op", "in", "repeat")
+LAYER_KEYS = ("id", "op", "in", "repeat", "when")
 EXPECT_KEYS = ("preset", "bind", "madds", "params", "mem", "source", "note")
 IMPLICIT = ("cin", "hin", "win", "prev", "x")  # names a block provides; not for symbols or ids
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -91,6 +93,7 @@ class LayerDecl:
     args: dict[str, Any]
     at: Where
     arg_lines: dict[str, int | None] = field(default_factory=dict)
+    when: Expr | None = None  # a condition (comparisons allowed): the layer exists only if true
 
 
 @dataclass(frozen=True)
@@ -313,12 +316,20 @@ def _layer(raw: Any, what: str, at: Where) -> LayerDecl:
         inputs = tuple(inputs)
     repeat = raw.get("repeat")
     repeat = None if repeat is None else _expr(repeat, f"{what}: repeat", at)
+    when = raw.get("when")
+    if when is not None:
+        if isinstance(when, bool):
+            when = "1" if when else "0"
+        try:
+            when = parse(str(when), comparisons=True)
+        except SpecError as e:
+            raise e.locate(file=at.file, line=at.line, where=f"{what}: when") from None
     args = {k: v for k, v in raw.items() if k not in LAYER_KEYS}
     for k in args:
         if not isinstance(k, str):
             raise at.error(f"{what}: argument names must be text, got {k!r}")
     lines = {k: _line(raw, k) for k in args}
-    return LayerDecl(op, layer_id, inputs, repeat, args, at, lines)
+    return LayerDecl(op, layer_id, inputs, repeat, args, at, lines, when)
 
 
 def _layers(raw: Any, what: str, at: Where) -> tuple[LayerDecl, ...]:

@@ -109,9 +109,10 @@ def _free_symbol(name: str, *, integer: bool, multiple: int | None = None) -> tu
     """(value in the walk, the symbol to bind, the symbol shown) for a free name.
 
     With multiple_of m the walk sees m·q, q = Symbol("r/32") a positive integer; r is shown.
+    A real symbol is not declared non-integer: s = 1 must stay possible (tables keyed by s).
     """
     s = sp()
-    shown = s.Symbol(name, positive=True, integer=integer)
+    shown = s.Symbol(name, positive=True, integer=True if integer else None)
     if multiple:
         q = s.Symbol(f"{name}/{multiple}", positive=True, integer=True)
         return multiple * q, q, shown

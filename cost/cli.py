@@ -125,14 +125,21 @@ def main() -> None:
               help="Aggregate rows by the first N parts of the layer path (blocks summed).")
 @click.option("--dtype-bytes", type=click.IntRange(min=1, max=16), default=1, show_default=True,
               help="Bytes per element for memory access (1 = count elements).")
+@click.option("--fuse", is_flag=True,
+              help="Model deployment fusion: bn and the activation after it folded into the conv.")
 @user_errors
 def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: str,
-                    symbolic: bool, keep: str, depth: int | None, dtype_bytes: int) -> None:
+                    symbolic: bool, keep: str, depth: int | None, dtype_bytes: int,
+                    fuse: bool) -> None:
     """Per-layer output shapes, madds, params and memory access of SPEC, and totals."""
     import cost
     from cost import table
 
     p = cost.profile(load_spec(spec, sets, preset, keep=keep, symbolic=symbolic))
+    if fuse:
+        from cost.fusion import fuse as fold
+
+        p = fold(p)
     if fmt == "json":
         text = table.to_json(p, dtype_bytes=dtype_bytes, depth=depth)
     elif fmt == "csv":

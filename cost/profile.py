@@ -31,6 +31,7 @@ class Profile:
     env: Environment
     layers: list[Layer]
     constraints: list[Constraint] = field(default_factory=list)
+    assumptions: tuple[str, ...] = ()  # named modelling assumptions, e.g. deployment fusion
 
     def __post_init__(self) -> None:
         self.total = Cost.sum(layer.cost for layer in self.layers)
@@ -134,7 +135,8 @@ class Profile:
             )
             for layer in self.layers
         ]
-        return Profile(self.spec, env, layers, [c for c in pending if c.condition is not True])
+        return Profile(self.spec, env, layers, [c for c in pending if c.condition is not True],
+                       self.assumptions)
 
 
 @dataclass

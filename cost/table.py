@@ -18,6 +18,11 @@ from cost.symbolic import is_concrete, render, render_shape
 COLUMNS = ("madds", "params", "mem_read", "mem_write", "mem")
 
 
+def assumptions(profile) -> list[str]:  # noqa: ANN001
+    """Named modelling assumptions a profile was computed under (e.g. deployment fusion)."""
+    return list(profile.assumptions)
+
+
 def format_count(v: Any) -> str:
     """3 significant figures with a K/M/G/T suffix; expressions are printed as they are."""
     if not is_concrete(v):
@@ -66,8 +71,10 @@ def frame(profile, depth: int | None = None, dtype_bytes: int = 1):  # noqa: ANN
             else [[profile.show(d) for d in y] for y in outs],
             **{c: profile.show(scaled(values[c], dtype_bytes) if c.startswith("mem") else values[c])
                for c in COLUMNS},
+            "intensity": profile.show(cost.intensity),
         })
-    return pd.DataFrame(rows, columns=["path", "op", "in_shapes", "out_shape", *COLUMNS])
+    return pd.DataFrame(rows, columns=["path", "op", "in_shapes", "out_shape", *COLUMNS,
+                                       "intensity"])
 
 
 def header(profile) -> str:  # noqa: ANN001
@@ -94,7 +101,8 @@ def totals_lines(profile, dtype_bytes: int = 1) -> list[str]:  # noqa: ANN001
             f"total params: {exact(t.params)} ({format_count(t.params)})",
             f"total mem:    {exact(scaled(t.mem, dtype_bytes))} {mem_unit} "
             f"(read {format_count(scaled(t.mem_read, dtype_bytes))}, "
-            f"write {format_count(scaled(t.mem_write, dtype_bytes))})",
+            f"write {format_count(scaled(t.mem_write, dtype_bytes))}); "
+            f"intensity {float(t.intensity):.2f} madds per element moved",
         ]
     return [
         f"total madds  = {profile.formula('madds')}",
@@ -114,15 +122,18 @@ def render_table(profile, *, depth: int | None = None, fmt: str = "table",  # no
          format_count(r.mem)]
         for r in df.itertuples()
     ]
-    headers = ["path", "op", "out shape", "madds", "params", "mem"]
+    for row, r in zip(shown, df.itertuples()):
+        row.append(f"{float(r.intensity):.1f}")
+    headers = ["path", "op", "out shape", "madds", "params", "mem", "madds/mem"]
     style = "github" if fmt == "markdown" else "simple"
     body = tabulate(shown, headers=headers, tablefmt=style, disable_numparse=True,
-                    colalign=("left", "left", "left", "right", "right", "right"))
+                    colalign=("left", "left", "left", "right", "right", "right", "right"))
     lines = [header(profile), "", body, ""]
     lines += totals_lines(profile, dtype_bytes)
     if profile.constraints:
         lines.append(f"pending constraints: {len(profile.constraints)} (checked when bound)")
     lines.append(convention_line(dtype_bytes))
+    lines += [f"assumption: {a}" for a in assumptions(profile)]
     if fmt == "markdown":
         lines = [lines[0], "", *lines[2:3], "", *(f"- {x}" for x in lines[4:])]
     return "\n".join(lines)
@@ -145,6 +156,7 @@ def render_symbolic(profile, *, depth: int = 1, dtype_bytes: int = 1) -> str:  #
     if profile.constraints:
         lines.append(f"pending constraints: {len(profile.constraints)} (checked when bound)")
     lines.append(convention_line(dtype_bytes))
+    lines += [f"assumption: {a}" for a in assumptions(profile)]
     return "\n".join(lines)
 
 
@@ -175,6 +187,7 @@ def to_json(profile, *, dtype_bytes: int = 1, depth: int | None = None) -> str: 
         "preset": profile.env.preset,
         "free": list(profile.env.free),
         "convention": convention_line(dtype_bytes),
+        "assumptions": assumptions(profile),
         "total": {k: _jsonable(profile.show(scaled(v, dtype_bytes) if k.startswith("mem") else v))
                   for k, v in t.as_dict().items()},
         "layers": [

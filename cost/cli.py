@@ -127,10 +127,12 @@ def main() -> None:
               help="Bytes per element for memory access (1 = count elements).")
 @click.option("--fuse", is_flag=True,
               help="Model deployment fusion: bn and the activation after it folded into the conv.")
+@click.option("--convention", default="paper", show_default=True, metavar="NAME",
+              help="Also count under a tool's convention: fvcore, thop, ptflops, torchinfo, torch.")
 @user_errors
 def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: str,
                     symbolic: bool, keep: str, depth: int | None, dtype_bytes: int,
-                    fuse: bool) -> None:
+                    fuse: bool, convention: str) -> None:
     """Per-layer output shapes, madds, params and memory access of SPEC, and totals."""
     import cost
     from cost import table
@@ -140,14 +142,19 @@ def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: s
         from cost.fusion import fuse as fold
 
         p = fold(p)
+    if convention != "paper":
+        from cost.conventions import get
+
+        get(convention)  # an unknown name is a user error before anything is rendered
+    options = {"dtype_bytes": dtype_bytes, "convention": convention}
     if fmt == "json":
-        text = table.to_json(p, dtype_bytes=dtype_bytes, depth=depth)
+        text = table.to_json(p, depth=depth, **options)
     elif fmt == "csv":
-        text = table.to_csv(p, dtype_bytes=dtype_bytes, depth=depth)
+        text = table.to_csv(p, depth=depth, **options)
     elif p.symbolic:
-        text = table.render_symbolic(p, depth=depth or 1, dtype_bytes=dtype_bytes)
+        text = table.render_symbolic(p, depth=depth or 1, **options)
     else:
-        text = table.render_table(p, depth=depth, fmt=fmt, dtype_bytes=dtype_bytes)
+        text = table.render_table(p, depth=depth, fmt=fmt, **options)
     click.echo(text.rstrip("\n"))
 
 

@@ -52,18 +52,29 @@ def scaled(value: Any, dtype_bytes: int) -> Any:
     return value * dtype_bytes if dtype_bytes != 1 else value
 
 
-def frame(profile, depth: int | None = None, dtype_bytes: int = 1):  # noqa: ANN001, ANN201
-    """Rows of a Profile as a DataFrame: path, op, in/out shapes, madds, params, mem columns."""
+def frame(profile, depth: int | None = None, dtype_bytes: int = 1,  # noqa: ANN001, ANN201
+          convention: str = "paper"):
+    """Rows of a Profile as a DataFrame: path, op, in/out shapes, madds, params, mem columns.
+
+    Under another counting convention than `paper` a column named after it follows madds.
+    """
     import pandas as pd
 
+    from cost.conventions import get
+    from cost.symbolic import total
+
+    counted = get(convention) if convention != "paper" else None
     rows = []
     if depth is None:
-        items = [(la.path, la.op, la.in_shapes, la.out_shapes, la.cost) for la in profile.layers]
+        items = [(la.path, la.op, la.in_shapes, la.out_shapes, la.cost, [la])
+                 for la in profile.layers]
     else:
-        items = [(g.path, g.op, g.layers[0].in_shapes, g.out_shapes, g.cost)
+        items = [(g.path, g.op, g.layers[0].in_shapes, g.out_shapes, g.cost, g.layers)
                  for g in profile.groups(depth)]
-    for path, op, ins, outs, cost in items:
+    for path, op, ins, outs, cost, layers in items:
         values = cost.as_dict()
+        extra = {} if counted is None else {
+            convention: profile.show(total(counted.of(la) for la in layers))}
         rows.append({
             "path": path, "op": op,
             "in_shapes": [list(map(profile.show, x)) for x in ins],
@@ -72,9 +83,11 @@ def frame(profile, depth: int | None = None, dtype_bytes: int = 1):  # noqa: ANN
             **{c: profile.show(scaled(values[c], dtype_bytes) if c.startswith("mem") else values[c])
                for c in COLUMNS},
             "intensity": profile.show(cost.intensity),
+            **extra,
         })
-    return pd.DataFrame(rows, columns=["path", "op", "in_shapes", "out_shape", *COLUMNS,
-                                       "intensity"])
+    columns = ["path", "op", "in_shapes", "out_shape", "madds", *([convention] if counted else []),
+               *COLUMNS[1:], "intensity"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def header(profile) -> str:  # noqa: ANN001
@@ -112,34 +125,58 @@ def totals_lines(profile, dtype_bytes: int = 1) -> list[str]:  # noqa: ANN001
 
 
 def render_table(profile, *, depth: int | None = None, fmt: str = "table",  # noqa: ANN001
-                 dtype_bytes: int = 1) -> str:
+                 dtype_bytes: int = 1, convention: str = "paper") -> str:
     """The profile as a terminal table or markdown: rows, totals, and the convention line."""
     from tabulate import tabulate
 
-    df = frame(profile, depth, dtype_bytes)
+    df = frame(profile, depth, dtype_bytes, convention)
+    counted = convention != "paper"
     shown = [
-        [r.path, r.op, _shape_cell(r.out_shape), format_count(r.madds), format_count(r.params),
-         format_count(r.mem)]
-        for r in df.itertuples()
+        [r["path"], r["op"], _shape_cell(r["out_shape"]), format_count(r["madds"]),
+         *([format_count(r[convention])] if counted else []), format_count(r["params"]),
+         format_count(r["mem"]), f"{float(r['intensity']):.1f}"]
+        for r in df.to_dict("records")
     ]
-    for row, r in zip(shown, df.itertuples()):
-        row.append(f"{float(r.intensity):.1f}")
-    headers = ["path", "op", "out shape", "madds", "params", "mem", "madds/mem"]
+    headers = ["path", "op", "out shape", "madds", *([convention] if counted else []), "params",
+               "mem", "madds/mem"]
     style = "github" if fmt == "markdown" else "simple"
     body = tabulate(shown, headers=headers, tablefmt=style, disable_numparse=True,
-                    colalign=("left", "left", "left", "right", "right", "right", "right"))
+                    colalign=("left", "left", "left", *("right",) * (len(headers) - 3)))
     lines = [header(profile), "", body, ""]
     lines += totals_lines(profile, dtype_bytes)
+    lines += counted_lines(profile, convention)
     if profile.constraints:
         lines.append(f"pending constraints: {len(profile.constraints)} (checked when bound)")
     lines.append(convention_line(dtype_bytes))
+    lines += convention_note(convention)
     lines += [f"assumption: {a}" for a in assumptions(profile)]
     if fmt == "markdown":
         lines = [lines[0], "", *lines[2:3], "", *(f"- {x}" for x in lines[4:])]
     return "\n".join(lines)
 
 
-def render_symbolic(profile, *, depth: int = 1, dtype_bytes: int = 1) -> str:  # noqa: ANN001
+def counted_lines(profile, convention: str) -> list[str]:  # noqa: ANN001
+    """The total under a named counting convention other than `paper` (cost.conventions)."""
+    if convention == "paper":
+        return []
+    from cost.conventions import count
+
+    value = count(profile, convention).total
+    if not profile.symbolic:
+        return [f"total {convention}: {exact(value)} ({format_count(value)})"]
+    return [f"total {convention} = {profile.show(value)}"]
+
+
+def convention_note(convention: str) -> list[str]:
+    if convention == "paper":
+        return []
+    from cost.conventions import get
+
+    return [get(convention).line()]
+
+
+def render_symbolic(profile, *, depth: int = 1, dtype_bytes: int = 1,  # noqa: ANN001
+                    convention: str = "paper") -> str:
     """Closed forms per block (path prefix of `depth` parts) and in total."""
     lines = [header(profile), ""]
     for g in profile.groups(depth):
@@ -151,11 +188,13 @@ def render_symbolic(profile, *, depth: int = 1, dtype_bytes: int = 1) -> str:  #
         lines.append(f"  params = {profile.show(c.params)}")
     lines.append("")
     lines += totals_lines(profile, dtype_bytes)
+    lines += counted_lines(profile, convention)
     for symbol, definition in profile.env.definitions.items():
         lines.append(f"where {symbol} = {profile.show(definition)}")
     if profile.constraints:
         lines.append(f"pending constraints: {len(profile.constraints)} (checked when bound)")
     lines.append(convention_line(dtype_bytes))
+    lines += convention_note(convention)
     lines += [f"assumption: {a}" for a in assumptions(profile)]
     return "\n".join(lines)
 
@@ -176,9 +215,11 @@ def _jsonable(v: Any) -> Any:
     return render(v)
 
 
-def to_json(profile, *, dtype_bytes: int = 1, depth: int | None = None) -> str:  # noqa: ANN001
+def to_json(profile, *, dtype_bytes: int = 1, depth: int | None = None,  # noqa: ANN001
+            convention: str = "paper") -> str:
     """JSON with integers (expressions as strings while symbols are free)."""
-    df = frame(profile, depth, dtype_bytes)
+    df = frame(profile, depth, dtype_bytes, convention)
+    counted = [convention] if convention != "paper" else []
     t = profile.total
     doc = {
         "spec": profile.spec.path,
@@ -191,17 +232,24 @@ def to_json(profile, *, dtype_bytes: int = 1, depth: int | None = None) -> str: 
         "total": {k: _jsonable(profile.show(scaled(v, dtype_bytes) if k.startswith("mem") else v))
                   for k, v in t.as_dict().items()},
         "layers": [
-            {"path": r.path, "op": r.op, "in_shapes": _jsonable(r.in_shapes),
-             "out_shape": _jsonable(r.out_shape),
-             **{c: _jsonable(getattr(r, c)) for c in ("madds", "params", "mem_read", "mem_write")}}
-            for r in df.itertuples()
+            {"path": r["path"], "op": r["op"], "in_shapes": _jsonable(r["in_shapes"]),
+             "out_shape": _jsonable(r["out_shape"]),
+             **{c: _jsonable(r[c])
+                for c in ("madds", *counted, "params", "mem_read", "mem_write")}}
+            for r in df.to_dict("records")
         ],
     }
+    if counted:
+        from cost.conventions import count, get
+
+        doc["counting"] = {"convention": convention, "line": get(convention).line(),
+                           "total": _jsonable(profile.show(count(profile, convention).total))}
     return json.dumps(doc, indent=2)
 
 
-def to_csv(profile, *, dtype_bytes: int = 1, depth: int | None = None) -> str:  # noqa: ANN001
-    df = frame(profile, depth, dtype_bytes)
+def to_csv(profile, *, dtype_bytes: int = 1, depth: int | None = None,  # noqa: ANN001
+           convention: str = "paper") -> str:
+    df = frame(profile, depth, dtype_bytes, convention)
     df["in_shapes"] = df["in_shapes"].map(lambda xs: " ".join(_shape_cell(x) for x in xs))
     df["out_shape"] = df["out_shape"].map(_shape_cell)
     return df.to_csv(index=False)

@@ -99,3 +99,19 @@ def test_python_dash_m_and_ops_listing() -> None:
     out = subprocess.run([sys.executable, "-m", "cost", "ops"], capture_output=True, text=True,
                          check=True).stdout
     assert "channel_shuffle" in out and "groups" in out
+
+
+def test_profile_under_a_tool_convention() -> None:
+    doc = json.loads(invoke("profile", G3, "--format", "json", "--convention", "fvcore"))
+    assert doc["counting"]["convention"] == "fvcore"
+    assert sum(layer["fvcore"] for layer in doc["layers"]) == doc["counting"]["total"]
+    bn = [layer for layer in doc["layers"] if layer["op"] == "bn"][0]
+    assert bn["fvcore"] == 2 * 24 * 112 * 112           # fvcore: BN in eval = 2 per element
+    table = invoke("profile", G3, "--convention", "torch")
+    assert "total torch: 274,921,344" in table          # 2 FLOPs per multiply-add: 2·137,460,672
+
+
+def test_fuse_names_its_assumption() -> None:
+    doc = json.loads(invoke("profile", G3, "--format", "json", "--fuse"))
+    assert doc["total"]["madds"] == 137_460_672 and doc["assumptions"][0].startswith("fused:")
+    assert not [layer for layer in doc["layers"] if layer["op"] == "bn"]

@@ -21,10 +21,21 @@ from cost.errors import CostError, ShapeError, SpecError, UnknownOpError
 from cost.measures import Cost
 from cost.ops import register
 from cost.profile import Profile, profile
+from cost.reported import reported  # the function shadows the submodule's name on purpose
 from cost.spec import Spec, read_spec
 
 __all__ = ["CONVENTION", "FLOPS_PER_MADD", "Cost", "CostError", "Profile", "ShapeError", "Spec",
-           "SpecError", "UnknownOpError", "load", "profile", "register"]
+           "SpecError", "UnknownOpError", "load", "profile", "register", "reported"]
+
+
+
+def __getattr__(name: str) -> Any:
+    """`cost.plot` is imported on first use: `import cost` does not pay for matplotlib."""
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module("cost.plot")
+    raise AttributeError(f"module 'cost' has no attribute {name!r}")
 
 
 def load(path: str | Path, *, preset: str | None = None, keep: tuple[str, ...] = (),

@@ -25,8 +25,20 @@ from cost.reported import reported  # the function shadows the submodule's name 
 from cost.spec import Spec, read_spec
 
 __all__ = ["CONVENTION", "FLOPS_PER_MADD", "Cost", "CostError", "Profile", "ShapeError", "Spec",
-           "SpecError", "UnknownOpError", "load", "profile", "register", "reported"]
+           "SpecError", "UnknownOpError", "forward", "load", "profile", "register", "reported"]
 
+
+
+def forward(spec: Any, x: Any = None, weights: Any = None, seed: int = 0,
+            activations: bool = False) -> Any:
+    """The numpy reference forward pass of a bound spec (see `cost.reference.forward`).
+
+    Returns the output array, and with `activations=True` also {layer path: array}. numpy is
+    imported here, not by `import cost`.
+    """
+    from cost.reference import forward as run
+
+    return run(spec, x, weights, seed, activations)
 
 
 def __getattr__(name: str) -> Any:

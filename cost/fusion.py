@@ -8,14 +8,13 @@ kernel: their memory access and their parameters disappear. The conv gains a bia
 parameters, counted in its params and read with its weights (`cost.conventions`: params are what
 the deployed layer holds); a conv that already has a bias keeps it. Multiply-adds do not change.
 
-Which layers fold is decided from declared op properties, never from op names:
+Which layers fold is decided from properties the ops declare (`cost.ops.base.Op`), never from
+op names:
 
-- absorber: `absorbs_affine` if the op class declares it, else an op that has a `bias` flag among
-  its arguments and is not element-wise (conv, linear);
-- foldable affine: `folds_into_previous` if declared, else a one-input element-wise op with
-  weights (bn);
-- epilogue activation: `folds_into_previous` if declared, else a one-input element-wise op
-  without weights (relu, relu6, sigmoid, hard_swish, ...), folded only right after a folded BN.
+- absorber: `absorbs_affine` (conv, linear);
+- foldable affine: `folds_into_previous` with weights (bn);
+- epilogue activation: `folds_into_previous` without weights (relu, relu6, sigmoid, hard_swish,
+  ...), folded only right after a folded BN.
 
 A BN folds only when its producer's output goes to that BN alone (otherwise the unnormalized
 output is still needed and must be written); an activation folds only when the BN's output goes
@@ -43,43 +42,23 @@ FUSION_ASSUMPTION = (
 )
 
 
-def _flag(layer: Layer, name: str) -> bool | None:
-    """A declared capability of the op class, or None when the class does not declare it."""
-    value = getattr(type(layer.node), name, None)
-    return None if value is None else bool(value)
-
-
 def absorbs_affine(layer: Layer) -> bool:
     """Can fold a per-channel affine map into its weights and carry the bias (conv, linear)."""
-    declared = _flag(layer, "absorbs_affine")
-    if declared is not None:
-        return declared
-    cls = type(layer.node)
-    names = {f.name for f in dataclasses.fields(cls)}
-    return not cls.elementwise and "bias" in names and not cls.view
+    return type(layer.node).absorbs_affine
 
 
-def _unary_elementwise(layer: Layer) -> bool:
-    cls = type(layer.node)
-    return cls.elementwise and cls.arity == 1 and len(layer.sources) == 1
+def _folds(layer: Layer) -> bool:
+    return type(layer.node).folds_into_previous and len(layer.sources) == 1
 
 
 def is_foldable_affine(layer: Layer) -> bool:
     """A per-channel affine map with learned parameters (bn)."""
-    declared = _flag(layer, "folds_into_previous")
-    has_weights = bool(layer.node.weights(layer.in_shapes))
-    if declared is not None:
-        return declared and has_weights
-    return _unary_elementwise(layer) and has_weights
+    return _folds(layer) and bool(layer.node.weights(layer.in_shapes))
 
 
 def is_epilogue(layer: Layer) -> bool:
     """A one-input element-wise activation without parameters (relu, relu6, hard_swish, ...)."""
-    declared = _flag(layer, "folds_into_previous")
-    has_weights = bool(layer.node.weights(layer.in_shapes))
-    if declared is not None:
-        return declared and not has_weights
-    return _unary_elementwise(layer) and not has_weights
+    return _folds(layer) and not layer.node.weights(layer.in_shapes)
 
 
 @dataclass(frozen=True)

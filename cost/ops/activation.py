@@ -10,10 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, make_dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING, ClassVar
 
 from cost.ops import register
 from cost.ops.base import Op, number
 from cost.symbolic import Checker, Shape
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cost.ops.kernels import Tally
 
 
 @dataclass(frozen=True)
@@ -21,14 +27,24 @@ class Elementwise(Op):
     """A unary element-wise op: output shape = input shape."""
 
     elementwise = True
+    folds_into_previous = True  # applied by the kernel before it, after a folded bn
+    kernel: ClassVar[str] = ""  # the function of that name in cost.ops.kernels (set by the factory)
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         return xs[0]
 
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        from cost.ops import kernels  # numpy is imported only when a forward runs
+
+        return (getattr(kernels, self.kernel)(xs[0]),)
+
 
 def elementwise(name: str, doc: str) -> type[Op]:
+    """Register an element-wise op; its forward is the function `name` of cost.ops.kernels."""
     cls = make_dataclass(name.title().replace("_", ""), [], bases=(Elementwise,), frozen=True)
     cls.__doc__ = doc
+    cls.kernel = name
     return register(name)(cls)
 
 
@@ -45,5 +61,10 @@ class Dropout(Elementwise):
     """Dropout: the identity at inference; `p` is recorded for the record (and for PyTorch)."""
 
     elementwise = False  # no work at inference: a no-op, not an element-wise kernel
+    folds_into_previous = False
     view = True
     p: object = number(Fraction(1, 2), low=0, high=1, doc="drop probability (training only)")
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        return (xs[0],)

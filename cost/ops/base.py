@@ -9,14 +9,17 @@ every argument without knowing any op by name. An op defines, together:
   through `check` so that undecidable ones become constraints;
 - `weights(xs)`: the shapes of its learnable tensors (params are their element count);
 - `madds(xs, ys)`: its multiply-adds under `cost.conventions` (0 unless it is conv or linear);
-- memory access follows `cost.conventions.memory_access` for every op.
+- memory access follows `cost.conventions.memory_access` for every op;
+- `forward(xs, weights, tally)`: the numpy reference kernel (float32 arrays in, a tuple out),
+  counting the multiply-adds it executes in `tally` (`cost.ops.kernels.Tally`); `cost check`
+  compares its output shapes and that count with the shape rule and `madds`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cost.conventions import memory_access
 from cost.errors import ShapeError
@@ -36,6 +39,11 @@ from cost.symbolic import (
     to_sympy,
     total,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cost.ops.kernels import Tally
 
 REQUIRED = MISSING
 
@@ -69,6 +77,10 @@ class Op:
     arity: ClassVar[int | None] = 1  # number of inputs; None means two or more
     elementwise: ClassVar[bool] = False  # pure per-element op (ShuffleNet V2's G4 "element-wise")
     view: ClassVar[bool] = False  # a view or the identity at inference: no kernel, no traffic
+    # deployment fusion (cost.fusion): a per-channel affine map (bn) and the activation after it
+    # fold into the layer before them when that layer can absorb them (conv, linear)
+    absorbs_affine: ClassVar[bool] = False
+    folds_into_previous: ClassVar[bool] = False
 
     # --- shape rule -------------------------------------------------------------------------
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
@@ -91,6 +103,23 @@ class Op:
         params = total(numel(w) for w in self.weights(xs).values())
         read, write = memory_access(xs, ys, params, view=self.view)
         return Cost(madds=self.madds(xs, ys), params=params, mem_read=read, mem_write=write)
+
+    # --- reference forward (numpy) ------------------------------------------------------------
+    def buffers(self, xs: Sequence[Shape]) -> dict[str, Shape]:
+        """Non-learnable tensors the forward also needs (BN's running statistics); not params."""
+        return {}
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        """The outputs for float32 inputs `xs`, with `weights` shaped as `weights` and `buffers`
+        say; multiply-adds of contractions are counted in `tally`, never taken from `madds`."""
+        raise NotImplementedError(f"op {self.name!r} has no reference forward")
+
+    def calibrate(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray]
+                  ) -> dict[str, np.ndarray]:
+        """Random weights made realistic for inputs `xs`: statistics buffers (BN's running mean
+        and variance) estimated from them, as a network's first batch would. The identity here."""
+        return weights
 
 
 def feature_map(x: Shape, op: str) -> tuple[sint, sint, sint, sint]:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cost.errors import ShapeError
 from cost.ops import register
 from cost.ops.base import Op
 from cost.symbolic import Checker, Shape, render_shape, total
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cost.ops.kernels import Tally
 
 AXES = "nchw"
 
@@ -42,6 +50,10 @@ class Add(Op):
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         return broadcast(xs, check, "add")
 
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        return (functools.reduce(operator.add, xs),)  # numpy broadcasting, like the shape rule
+
 
 @register("mul")
 @dataclass(frozen=True)
@@ -56,6 +68,10 @@ class Mul(Op):
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         return broadcast(xs, check, "mul")
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        return (functools.reduce(operator.mul, xs),)  # element-wise: not a contraction, 0 madds
 
 
 @register("concat")
@@ -77,3 +93,9 @@ class Concat(Op):
                     axis = AXES[i] if len(x) == 4 else str(i)
                     check.equal(a, b, f"concat inputs differ in dimension {axis}")
         return (first[0], total(x[1] for x in xs), *first[2:])
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        import numpy as np
+
+        return (np.concatenate(xs, axis=1),)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cost.errors import ShapeError
 from cost.ops import register
 from cost.ops.base import Op, feature_map, flag, size, window_out
 from cost.symbolic import Checker, Shape, div, render_shape, sint
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cost.ops.kernels import Tally
 
 
 @register("conv")
@@ -26,6 +32,7 @@ class Conv(Op):
     True
     """
 
+    absorbs_affine = True  # a following bn folds into its weights and bias (cost.fusion)
     out: sint | None = size(None, doc="output channels (default: input channels)")
     k: sint = size(1, doc="kernel size (square)")
     stride: sint = size(1)
@@ -65,6 +72,18 @@ class Conv(Op):
         per_pixel = self.k * self.k * div(cin, self.group_count(cin)) * cout
         return n * ho * wo * per_pixel
 
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        """im2col with a group axis, one batched product (`cost.ops.kernels.conv2d`)."""
+        from cost.ops.kernels import conv2d
+
+        x = xs[0]
+        y = conv2d(x, weights["weight"], self.stride, self.pad, self.dilation,
+                   self.group_count(x.shape[1]), tally)
+        if self.bias:
+            y += weights["bias"][:, None, None]
+        return (y,)
+
 
 @register("linear")
 @dataclass(frozen=True)
@@ -78,6 +97,7 @@ class Linear(Op):
     960000
     """
 
+    absorbs_affine = True
     out: sint = size(doc="output features")
     bias: bool = flag(True, doc="learnable bias (default on, as torch.nn.Linear)")
 
@@ -99,3 +119,11 @@ class Linear(Op):
     def madds(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> sint:
         n, fin = xs[0]
         return n * fin * self.out
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        """x @ weightᵀ (+ bias), weight (out, fin) as torch.nn.Linear."""
+        y = tally.matmul(xs[0], weights["weight"].T)
+        if self.bias:
+            y += weights["bias"]
+        return (y,)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cost.ops import register
 from cost.ops.base import Op, feature_map, flag, size, window_out
 from cost.symbolic import Checker, Shape, sint
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cost.ops.kernels import Tally
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,10 @@ class _WindowPool(Op):
         check.whole(wo, "output width")
         return (n, c, ho, wo)
 
+    def window_args(self) -> tuple[int, int, int, bool]:
+        """(k, stride, pad, ceil_mode) for the kernels of cost.ops.kernels."""
+        return self.k, self.k if self.stride is None else self.stride, self.pad, self.ceil_mode
+
 
 @register("maxpool")
 @dataclass(frozen=True)
@@ -36,11 +46,28 @@ class MaxPool(_WindowPool):
     (1, 24, 56, 56)
     """
 
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        """Max over each window of a strided view; padding is −inf, as in PyTorch."""
+        from cost.ops.kernels import maxpool2d
+
+        return (maxpool2d(xs[0], *self.window_args()),)
+
 
 @register("avgpool")
 @dataclass(frozen=True)
 class AvgPool(_WindowPool):
-    """Average pooling over k×k windows (NCHW). 0 madds in the paper convention."""
+    """Average pooling over k×k windows (NCHW). 0 madds in the paper convention.
+
+    The divisor counts zero padding but not a ceil_mode overhang: PyTorch's AvgPool2d default
+    (count_include_pad=True), which megvii's ShuffleNet uses.
+    """
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        from cost.ops.kernels import avgpool2d
+
+        return (avgpool2d(xs[0], *self.window_args()),)
 
 
 @register("global_avgpool")
@@ -51,3 +78,7 @@ class GlobalAvgPool(Op):
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         n, c, _, _ = feature_map(xs[0], "global_avgpool")
         return (n, c, 1, 1)
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        return (xs[0].mean(axis=(2, 3), keepdims=True),)

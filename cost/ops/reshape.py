@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cost.ops import register
 from cost.ops.base import Op, feature_map, size
 from cost.symbolic import Checker, Shape, div, numel, sint
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cost.ops.kernels import Tally
 
 
 @register("channel_split")
@@ -27,6 +33,15 @@ class ChannelSplit(Op):
         part = (n, div(c, self.parts), h, w)
         return tuple(part for _ in range(self.parts))
 
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        """Consecutive channel ranges (views), as torch.chunk: part i holds channels
+        [i·c/p, (i+1)·c/p)."""
+        x = xs[0]
+        n, c, h, w = x.shape
+        parts = x.reshape(n, self.parts, c // self.parts, h, w)
+        return tuple(parts[:, i] for i in range(self.parts))
+
 
 @register("channel_shuffle")
 @dataclass(frozen=True)
@@ -44,6 +59,14 @@ class ChannelShuffle(Op):
         check.divisible(c, self.groups, f"groups={self.groups} must divide channels {c}")
         return xs[0]
 
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        """As the paper: reshape (n, g, c/g, h, w), transpose to (n, c/g, g, h, w), flatten."""
+        x = xs[0]
+        n, c, h, w = x.shape
+        g = self.groups
+        return (x.reshape(n, g, c // g, h, w).transpose(0, 2, 1, 3, 4).reshape(n, c, h, w),)
+
 
 @register("flatten")
 @dataclass(frozen=True)
@@ -55,3 +78,7 @@ class Flatten(Op):
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         x = xs[0]
         return (x[0], numel(x[1:]))
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        return (xs[0].reshape(xs[0].shape[0], -1),)

@@ -1,0 +1,234 @@
+"""Each named convention of `cost.conventions` against the tool itself, on the same network.
+
+For every bundled spec the translator supports (`cost.torch_bridge`), the spec is built as a
+torch module and profiled with fvcore, thop, ptflops (default backend), torchinfo and
+FlopCounterMode; cost's total under the convention of that name must equal the tool's result
+exactly. Small resolutions keep this fast: the first of `SMALL` the spec accepts.
+
+Where a tool is inconsistent with itself, the convention reproduces it and says so in its table
+(cost/conventions.py), and a test here shows it in the tool's own numbers:
+- ptflops counts nn.ReLU and every pooling module twice (module hook + the patched F.relu /
+  F.*pool* it calls) but nn.ReLU6 once (F.hardtanh is not patched), and averages only its
+  module-hook counts over the batch (`test_ptflops_counts_relu_twice_...`);
+- fvcore, thop and ptflops count the translator's `x + y` and `x * y` (Tensor.__add__/__mul__)
+  as 0: fvcore has no aten::add/aten::mul handle, thop no rule, ptflops patches only torch.add /
+  Tensor.add / torch.mul / Tensor.mul (torch.add(x, y) would count there);
+- thop's BN is 4 per element (2·numel, doubled when affine), fvcore's and ptflops' 2.
+`test_ops_one_by_one` checks every op (with the arguments whole networks may not reach, batch 1
+and 2) against the five tools.
+
+Needs the test-only extras: torch (CPU), fvcore, ultralytics-thop, ptflops, torchinfo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("fvcore")
+pytest.importorskip("thop")
+pytest.importorskip("ptflops")
+pytest.importorskip("torchinfo")
+
+import cost  # noqa: E402
+from cost import conventions  # noqa: E402
+from cost.errors import CostError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+SMALL = (64, 96, 128, 160, 224)  # input sizes tried, smallest first, where the spec has `r`
+
+
+# --- running the tools -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence the tools: their warnings, log records and prints."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        previous = logging.root.manager.disable
+        logging.disable(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            logging.disable(previous)
+
+
+def run_fvcore(net: torch.nn.Module, x: torch.Tensor) -> int:
+    from fvcore.nn import FlopCountAnalysis
+
+    analysis = FlopCountAnalysis(net, (x,))
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    analysis.tracer_warnings("none")
+    return analysis.total()
+
+
+def run_thop(net: torch.nn.Module, x: torch.Tensor) -> int:
+    from thop import profile
+
+    total, _ = profile(net, (x,), verbose=False)
+    assert total == int(total)  # thop sums floats; exact while below 2**53
+    return int(total)
+
+
+def run_ptflops(net: torch.nn.Module, x: torch.Tensor) -> int:
+    """The default call: input_res without a batch (ptflops adds a batch of 1); a batch > 1 goes
+    through input_constructor."""
+    from ptflops import get_model_complexity_info
+
+    res = tuple(x.shape[1:])
+    constructor = None if x.shape[0] == 1 else (lambda _: x)
+    total, _ = get_model_complexity_info(net, res, as_strings=False, print_per_layer_stat=False,
+                                         verbose=False, input_constructor=constructor)
+    assert total is not None, "ptflops failed (it prints the exception and returns None)"
+    return total
+
+
+def run_torchinfo(net: torch.nn.Module, x: torch.Tensor) -> int:
+    from torchinfo import summary
+
+    return summary(net, input_data=x, verbose=0).total_mult_adds
+
+
+def run_torch(net: torch.nn.Module, x: torch.Tensor) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        net(x)
+    return counter.get_total_flops()
+
+
+TOOLS: dict[str, Callable[[torch.nn.Module, torch.Tensor], int]] = {
+    "fvcore": run_fvcore, "thop": run_thop, "ptflops": run_ptflops,
+    "torchinfo": run_torchinfo, "torch": run_torch,
+}
+
+
+def tool_totals(p: cost.Profile) -> dict[str, int]:
+    """Every tool's total on the translator's module of the bound profile `p`."""
+    from cost.reference import input_shape
+    from cost.reference import random_weights
+    from cost.torch_bridge import to_module
+
+    net = to_module(p, random_weights(p))  # counts do not depend on the values
+    x = torch.zeros(input_shape(p))
+    with quiet():
+        return {name: run(net, x) for name, run in TOOLS.items()}
+
+
+# --- the specs ---------------------------------------------------------------------------------
+
+
+def small_profile(path: Path, **bindings: int) -> cost.Profile:
+    """The spec at the smallest input size of SMALL it accepts (its default without `r`)."""
+    for r in SMALL:
+        try:
+            p = cost.profile(cost.load(path, r=r, **bindings))
+        except CostError:
+            continue
+        if not p.symbolic:
+            return p
+    return cost.profile(cost.load(path, **bindings))
+
+
+def translatable(p: cost.Profile) -> bool:
+    from cost.torch_bridge import _builders
+
+    return {layer.op for layer in p.layers} <= set(_builders())
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_every_convention_equals_its_tool(path: Path) -> None:
+    p = small_profile(path)
+    if not translatable(p):
+        pytest.skip("an op the translator (cost.torch_bridge) does not build")
+    found = tool_totals(p)
+    expected = {name: conventions.count(p, name).total for name in TOOLS}
+    assert found == expected, f"{path.name} at {p.bindings}"
+    # the rules are not all-zero and the paper convention is the engine's madds
+    assert conventions.count(p, "paper").total == p.total.madds > 0
+
+
+def test_ptflops_counts_relu_twice_and_averages_only_its_hooks(tmp_path: Path) -> None:
+    """ptflops' own inconsistencies, in its own numbers: nn.ReLU of e elements counts e (module
+    hook) + e (patched F.relu) at batch 1; at batch 2 the hook's 2e is averaged over the batch
+    and the function's 2e is not: e + 2e. The other tools count the whole batch: 0 here."""
+    path = tmp_path / "relu.yaml"
+    e = 6 * 7 * 7
+    for n, expected in ((1, e + e), (2, e + 2 * e)):
+        path.write_text(f"spec: 1\nname: relu\ninput: [{n}, 6, 7, 7]\nnetwork:\n  - {{op: relu}}\n")
+        p = cost.profile(cost.load(path))
+        found = tool_totals(p)
+        assert found == {"fvcore": 0, "thop": 0, "ptflops": expected, "torchinfo": 0, "torch": 0}
+        assert conventions.count(p, "ptflops").total == expected
+
+
+# --- op by op, with the arguments the whole networks may not reach ------------------------------
+
+PROBES: dict[str, tuple[str, list[str]]] = {
+    # name: (input shape, layers); `n` is the batch
+    "conv_bias_dilated_grouped": ("[n, 8, 11, 11]", [
+        "{op: conv, out: 12, k: 3, stride: 2, pad: 2, dilation: 2, groups: 4, bias: true}"]),
+    "conv_depthwise": ("[n, 8, 10, 10]", [
+        "{op: conv, k: 3, stride: 2, pad: 1, groups: depthwise}"]),
+    "bn_activations": ("[n, 6, 7, 7]", [
+        "{op: bn}", "{op: relu}", "{op: relu6}", "{op: sigmoid}", "{op: hard_sigmoid}",
+        "{op: hard_swish}", "{op: dropout}"]),
+    "maxpool_ceil_pad": ("[n, 4, 11, 11]", [
+        "{op: maxpool, k: 3, stride: 2, pad: 1, ceil_mode: true}"]),
+    "avgpool_pad": ("[n, 4, 10, 10]", ["{op: avgpool, k: 3, stride: 2, pad: 1}"]),
+    "avgpool_ceil_overhang": ("[n, 4, 10, 10]", [
+        "{op: avgpool, k: 3, stride: 2, ceil_mode: true}"]),
+    "avgpool_ceil_pad_overhang": ("[n, 4, 12, 12]", [
+        "{op: avgpool, k: 3, stride: 2, pad: 1, ceil_mode: true}"]),
+    "head": ("[n, 6, 5, 5]", [
+        "{op: global_avgpool}", "{op: flatten}", "{op: bn}", "{op: linear, out: 7}",
+        "{op: dropout}", "{op: linear, out: 3, bias: false}"]),
+    "joins": ("[n, 6, 4, 4]", [
+        "{id: a, op: relu}", "{id: b, op: relu6, in: x}", "{op: add, in: [a, b, x]}",
+        "{id: gate, op: global_avgpool}", "{op: sigmoid}", "{op: mul, in: [a, prev]}",
+        "{op: concat, in: [prev, b]}", "{op: channel_shuffle, groups: 3}",
+        "{id: split, op: channel_split, parts: 2}", "{op: concat, in: [split.1, split.0]}"]),
+}
+
+
+def probe_spec(tmp_path: Path, name: str, n: int) -> cost.Profile:
+    shape, layers = PROBES[name]
+    text = "\n".join([f"spec: 1\nname: {name}\nsymbols:\n  n: {{default: {n}}}",
+                      f"input: {shape}", "network:", *(f"  - {x}" for x in layers)])
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text + "\n")
+    return cost.profile(cost.load(path))
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("name", list(PROBES))
+def test_ops_one_by_one(tmp_path: Path, name: str, n: int) -> None:
+    p = probe_spec(tmp_path, name, n)
+    found = tool_totals(p)
+    assert found == {tool: conventions.count(p, tool).total for tool in TOOLS}
+
+
+def test_installed_versions_are_the_documented_ones() -> None:
+    """The rules were read from these versions' source; another version needs a new reading."""
+    from importlib.metadata import version
+
+    for c in conventions.CONVENTIONS.values():
+        if c.package:
+            assert version(c.package).split("+")[0] == c.version, c.name
+
+
+def test_probes_cover_every_op() -> None:
+    ops = {line.split("op: ")[1].split(",")[0].rstrip("}")
+           for _, layers in PROBES.values() for line in layers}
+    assert ops == set(cost.ops.names())

@@ -18,7 +18,9 @@ Numbers are exact: `0.5` is Fraction(1, 2), `/` divides exactly, `150e6` is the 
 from __future__ import annotations
 
 import ast
+import functools
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -140,28 +142,22 @@ def truth(v: Any) -> Any:
     return v if isinstance(v, s.logic.boolalg.Boolean) else s.Ne(v, 0)
 
 
-def _all(values: list) -> Any:
+def _combine(values: list, conjunction: bool) -> Any:
+    """`and` (conjunction) or `or` of truth values: bools, numpy arrays or sympy relations."""
     values = [truth(v) for v in values]
     if all(isinstance(v, bool) for v in values):
-        return all(values)
+        return all(values) if conjunction else any(values)
     if any(hasattr(v, "__array__") for v in values):
-        out = values[0]
-        for v in values[1:]:
-            out = out & v
-        return out
-    return sp().And(*values)
+        return functools.reduce(operator.and_ if conjunction else operator.or_, values)
+    return sp().And(*values) if conjunction else sp().Or(*values)
+
+
+def _all(values: list) -> Any:
+    return _combine(values, conjunction=True)
 
 
 def _any(values: list) -> Any:
-    values = [truth(v) for v in values]
-    if all(isinstance(v, bool) for v in values):
-        return any(values)
-    if any(hasattr(v, "__array__") for v in values):
-        out = values[0]
-        for v in values[1:]:
-            out = out | v
-        return out
-    return sp().Or(*values)
+    return _combine(values, conjunction=False)
 
 
 def _not(v: Any) -> Any:

@@ -219,14 +219,20 @@ def _number(value: Any, what: str, at: Where) -> int | Fraction:
         raise e.locate(file=at.file, line=at.line, where=what) from None
 
 
-def _symbols(raw: Any, at: Where) -> dict[str, SymbolDecl]:
-    raw = _mapping(raw, "symbols", at)
-    out = {}
+def _declarations(raw: Any, what: str, at: Where):  # noqa: ANN202 - yields (name, decl, here)
+    """The entries of a `symbols:` or `let:` mapping, each with a checked name and its line."""
+    raw = _mapping(raw, what, at)
     for name, decl in raw.items():
         here = Where(at.file, _line(raw, name))
-        _name(name, "symbol", here)
+        _name(name, what, here)
         if name in IMPLICIT:
-            raise here.error(f"{name!r} is reserved for block inputs; choose another symbol name")
+            raise here.error(f"{name!r} is reserved for block inputs; choose another name")
+        yield name, decl, here
+
+
+def _symbols(raw: Any, at: Where) -> dict[str, SymbolDecl]:
+    out = {}
+    for name, decl, here in _declarations(raw, "symbols", at):
         if not isinstance(decl, dict):
             decl = YMap({"default": decl})
         _check_keys(decl, SYMBOL_KEYS, f"symbol {name!r}", here)
@@ -251,13 +257,8 @@ def _symbols(raw: Any, at: Where) -> dict[str, SymbolDecl]:
 
 
 def _lets(raw: Any, at: Where) -> dict[str, LetDecl]:
-    raw = _mapping(raw, "let", at)
     out = {}
-    for name, decl in raw.items():
-        here = Where(at.file, _line(raw, name))
-        _name(name, "let", here)
-        if name in IMPLICIT:
-            raise here.error(f"{name!r} is reserved for block inputs; choose another name")
+    for name, decl, here in _declarations(raw, "let", at):
         if not isinstance(decl, dict):
             out[name] = LetDecl(name, "", here, value=_expr(decl, f"let {name!r}", here))
             continue

@@ -32,7 +32,6 @@ Conventions:
 
 from __future__ import annotations
 
-import ast
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -609,7 +608,10 @@ class _Filter:
             raise SweepError(f"unknown name {unknown[0]!r} in --where {text!r}",
                              hint=did_you_mean(unknown[0], [*known, *constants]))
         self.uses_metrics = bool(expr.names & set(WHERE_NAMES))
-        condition = _to_sympy(expr.tree, {**known, **constants}, text)
+        try:
+            condition = s.sympify(expr.evaluate({**known, **constants}))
+        except SpecError as e:
+            raise SweepError(f"--where {text!r}: {e.message}", hint=e.hint) from None
         if not isinstance(condition, s.logic.boolalg.Boolean):
             raise SweepError(f"--where {text!r} is not a condition",
                              hint="compare a metric, e.g. madds <= 150e6")
@@ -636,59 +638,6 @@ class _Filter:
             ok = self.node.evaluate(Context(variables))
         ok = np.broadcast_to(np.asarray(ok, bool), chunk.shape)
         return ok & valid if self.uses_metrics else ok
-
-
-def _to_sympy(node: ast.AST, names: dict[str, Any], text: str) -> Any:
-    """A checked `cost.expr` tree (comparisons allowed) as a sympy expression."""
-    from cost.expr import FUNCTIONS, make_divisible
-
-    s = sp()
-
-    def visit(n: ast.AST) -> Any:
-        if isinstance(n, ast.Constant):
-            v = Fraction(repr(n.value)) if isinstance(n.value, float) else Fraction(n.value)
-            return s.Rational(v.numerator, v.denominator)
-        if isinstance(n, ast.Name):
-            v = names[n.id]
-            return s.Rational(Fraction(v).numerator, Fraction(v).denominator) \
-                if isinstance(v, (int, Fraction)) else v
-        if isinstance(n, ast.BinOp):
-            a, b = visit(n.left), visit(n.right)
-            ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-                   ast.Div: lambda: a / b, ast.FloorDiv: lambda: s.floor(a / b),
-                   ast.Mod: lambda: s.Mod(a, b), ast.Pow: lambda: a ** b}
-            if isinstance(n.op, ast.Pow) and not (b.is_Integer and abs(b) <= 64):
-                raise SweepError(f"only whole exponents up to 64 are allowed, in {text!r}")
-            return ops[type(n.op)]()
-        if isinstance(n, ast.UnaryOp):
-            v = visit(n.operand)
-            if isinstance(n.op, ast.Not):
-                return s.Not(v)
-            return -v if isinstance(n.op, ast.USub) else v
-        if isinstance(n, ast.Call):
-            args = [visit(a) for a in n.args]
-            name = n.func.id
-            _, least, most = FUNCTIONS[name]
-            if not least <= len(args) <= most:
-                raise SweepError(f"{name}() takes {least} to {most} arguments in {text!r}")
-            return {"min": lambda: s.Min(*args), "max": lambda: s.Max(*args),
-                    "floor": lambda: s.floor(args[0]), "ceil": lambda: s.ceiling(args[0]),
-                    "round": lambda: s.floor(args[0] + s.Rational(1, 2)),
-                    "make_divisible": lambda: make_divisible(*args)}[name]()
-        if isinstance(n, ast.Compare):
-            rel = {ast.Lt: s.Lt, ast.LtE: s.Le, ast.Gt: s.Gt, ast.GtE: s.Ge, ast.Eq: s.Eq,
-                   ast.NotEq: s.Ne}
-            left, parts = visit(n.left), []
-            for op, right_node in zip(n.ops, n.comparators, strict=True):
-                right = visit(right_node)
-                parts.append(rel[type(op)](left, right))
-                left = right
-            return s.And(*parts)
-        if isinstance(n, ast.BoolOp):
-            return (s.And if isinstance(n.op, ast.And) else s.Or)(*(visit(v) for v in n.values))
-        raise SweepError(f"table indexing is not available in --where {text!r}")
-
-    return visit(node)
 
 
 # --- the Pareto front ----------------------------------------------------------------------------

@@ -237,7 +237,7 @@ def test_where_drops_invalid_rows_only_when_it_names_a_metric(family) -> None:  
     ("madds + 1", "is not a condition"),
     ("madds <= budget", "unknown name 'budget'"),
     ("madds.real > 1", "not allowed"),
-    ("g[0] > 1", "table indexing"),
+    ("g[0] > 1", "only table values can be indexed"),
 ])
 def test_where_errors(family, where: str, message: str) -> None:  # noqa: ANN001
     with pytest.raises(cost.SpecError, match=message):

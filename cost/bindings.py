@@ -44,7 +44,7 @@ class Environment:
                                hint=did_you_mean(unknown[0], self.free))
         mapping = {}
         for name, value in values.items():
-            value = normalize(value)
+            value = exact(value)
             m = self.multiples.get(name)
             if m:
                 if not isinstance(value, int) or value % m:

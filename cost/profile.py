@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from cost.bindings import Environment, environment
+from cost.bindings import Environment, environment, exact
 from cost.engine import Layer, walk
 from cost.measures import Cost
 from cost.spec import Spec
@@ -99,6 +99,7 @@ class Profile:
 
         Symbolic-then-bind equals bind-then-walk: tests/test_symbolic.py checks it.
         """
+        values = {k: exact(v) for k, v in values.items()}  # 2, 0.5, Fraction(1, 2) or "1/2"
         mapping = self.env.substitution(values)
         definitions = {k: v.xreplace(mapping) for k, v in self.env.definitions.items()}
         full = {**mapping}

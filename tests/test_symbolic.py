@@ -103,3 +103,11 @@ def test_multiple_of_removes_floors_from_the_totals() -> None:
     assert not p.formula("madds", expand_lets=True).has(sp.floor)
     shape = p.layers[0].out_shape  # conv1: floor((r + 2 − 3)/2) + 1 = r/2 for r = 32q
     assert [p.show(d) for d in shape][2] == r / 2 or str(p.show(shape[2])) == "r/2"
+
+
+def test_subs_takes_the_same_values_as_load() -> None:
+    symbolic = cost.profile(cost.load(SPECS / "shufflenet_v1.yaml", symbolic=True, classes=1000))
+    by_text = symbolic.subs(s="1/2", g=3, r=224, n=1).total.madds
+    assert by_text == symbolic.subs(s=0.5, g=3, r=224, n=1).total.madds == 37_589_856  # megvii 0.5x
+    with pytest.raises(cost.SpecError, match="unknown name 'half'"):
+        symbolic.subs(s="half", g=3, r=224, n=1)

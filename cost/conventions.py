@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from cost.counting import (
     Count,
     Rule,
+    adaptive_pooled_inputs,
     batch_params,
     bias_adds,
     conv_madds,
@@ -92,10 +93,10 @@ def convention_line(dtype_bytes: int = DEFAULT_DTYPE_BYTES) -> str:
 # "Translator" below is cost.torch_bridge, the module the tools are run on in
 # tests/test_tools_agree.py: nn.Conv2d, nn.Linear, nn.BatchNorm2d/1d (eval, affine), nn.ReLU,
 # nn.ReLU6, nn.Sigmoid, nn.Hardsigmoid, nn.Hardswish, nn.Dropout, nn.MaxPool2d, nn.AvgPool2d,
-# nn.AdaptiveAvgPool2d(1), nn.Flatten, nn.ChannelShuffle, and small custom modules for add
-# (`x + y`), mul (`x * y`), concat (torch.cat) and channel_split (torch.chunk). Hook-based tools
-# (thop, ptflops, torchinfo) depend on that structure; where another structure would change a
-# tool's count, the entry says so.
+# nn.AdaptiveAvgPool2d(size) (global_avgpool: size 1), nn.Flatten, nn.ChannelShuffle, and small
+# custom modules for add (`x + y`), mul (`x * y`), concat (torch.cat) and channel_split
+# (torch.chunk). Hook-based tools (thop, ptflops, torchinfo) depend on that structure; where
+# another structure would change a tool's count, the entry says so.
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ PAPER = Convention(
         "relu": zero, "relu6": zero, "sigmoid": zero,  # activations: no multiply-add
         "hard_sigmoid": zero, "hard_swish": zero,
         "maxpool": zero,                   # comparisons
-        "avgpool": zero, "global_avgpool": zero,  # adds and one divide: not multiply-adds
+        "avgpool": zero, "adaptive_avgpool": zero,  # adds and one divide per output:
+        "global_avgpool": zero,                     # not multiply-adds
         "add": zero, "mul": zero,          # an add or a multiply alone is not a multiply-add
         "concat": zero, "channel_split": zero, "channel_shuffle": zero,  # data movement
         "flatten": zero, "dropout": zero,  # a view; the identity at inference
@@ -172,8 +174,10 @@ FVCORE = Convention(
         "linear": linear_madds,
         # jit_handles.batchnorm_flop_jit, eval: numel(input) · (2 if affine else 1)
         "bn": times(2, in_numel),
-        # aten::adaptive_avg_pool2d: elementwise_flop_counter(1, 0) = 1 per input element
-        # (a global pool written as x.mean((2, 3)) would be aten::mean: unsupported, 0)
+        # aten::adaptive_avg_pool2d (flop_count.py): elementwise_flop_counter(1, 0) = 1 per
+        # input element, whatever the output size (overlapping bins count their inputs once);
+        # a global pool written as x.mean((2, 3)) would be aten::mean: unsupported, 0
+        "adaptive_avgpool": in_numel,
         "global_avgpool": in_numel,
         "relu": zero,             # aten::relu is in _IGNORED_OPS
         "relu6": zero,            # nn.ReLU6 traces to aten::hardtanh: unsupported, 0
@@ -210,8 +214,11 @@ THOP = Convention(
         "bn": times(4, in_numel),
         # count_avgpool: n·c · Σ window sizes (padding included) + y.numel() (one divide each)
         "avgpool": plus(pooled_inputs, out_numel),
-        # count_adap_avgpool: one add per pooled input (the 1×1 output pools the whole map) +
-        # one divide per output (x.mean((2, 3)) instead of the module would count 0)
+        # count_adap_avgpool: one add per pooled input, walking the bins AdaptiveAvgPool slices
+        # ([j·I // O, ceil((j+1)·I / O)) per axis; overlapping bins count an input once each),
+        # + one divide per output (y.numel())
+        "adaptive_avgpool": plus(adaptive_pooled_inputs, out_numel),
+        # the same with a 1×1 output: one bin, the whole map (x.mean((2, 3)) would count 0)
         "global_avgpool": plus(in_numel, out_numel),
         "relu": zero, "relu6": zero,  # register_hooks: nn.ReLU, nn.ReLU6 -> zero_ops
         "maxpool": zero,              # nn.MaxPool2d -> zero_ops
@@ -256,10 +263,12 @@ PTFLOPS = Convention(
         "relu": plus(per_image(out_numel), in_numel),
         # relu_flops_counter_hook only: ReLU6 -> F.hardtanh is not patched
         "relu6": per_image(out_numel),
-        # pool_flops_counter_hook (input numel) + patched F.max_pool2d / F.avg_pool2d /
+        # pool_flops_counter_hook (input numel; MODULES_MAPPING has nn.MaxPool2d, nn.AvgPool2d
+        # and nn.AdaptiveAvgPool2d) + patched F.max_pool2d / F.avg_pool2d /
         # F.adaptive_avg_pool2d (input numel); x.mean((2, 3)) instead would count 0
         "maxpool": plus(per_image(in_numel), in_numel),
         "avgpool": plus(per_image(in_numel), in_numel),
+        "adaptive_avgpool": plus(per_image(in_numel), in_numel),
         "global_avgpool": plus(per_image(in_numel), in_numel),
         # not in MODULES_MAPPING; torch.sigmoid, F.hardsigmoid, F.hardswish are not patched
         "sigmoid": zero, "hard_sigmoid": zero, "hard_swish": zero,
@@ -286,9 +295,9 @@ TORCHINFO = Convention(
         "bn": batch_params,                    # n · 2c (scale and shift)
         # no parameters: 0
         "relu": zero, "relu6": zero, "sigmoid": zero, "hard_sigmoid": zero, "hard_swish": zero,
-        "maxpool": zero, "avgpool": zero, "global_avgpool": zero, "add": zero, "mul": zero,
-        "concat": zero, "channel_split": zero, "channel_shuffle": zero, "flatten": zero,
-        "dropout": zero,
+        "maxpool": zero, "avgpool": zero, "adaptive_avgpool": zero, "global_avgpool": zero,
+        "add": zero, "mul": zero, "concat": zero, "channel_split": zero, "channel_shuffle": zero,
+        "flatten": zero, "dropout": zero,
     },
 )
 
@@ -304,10 +313,10 @@ TORCH = Convention(
         "conv": times(FLOPS_PER_MADD, conv_madds),
         # addmm_flop = mm_flop: 2·m·n·k; the bias of addmm is ignored
         "linear": times(FLOPS_PER_MADD, linear_madds),
-        # not in flop_registry: 0
+        # not in flop_registry (aten::adaptive_avg_pool2d neither): 0
         "bn": zero, "relu": zero, "relu6": zero, "sigmoid": zero, "hard_sigmoid": zero,
-        "hard_swish": zero, "maxpool": zero, "avgpool": zero, "global_avgpool": zero,
-        "add": zero, "mul": zero, "concat": zero, "channel_split": zero,
+        "hard_swish": zero, "maxpool": zero, "avgpool": zero, "adaptive_avgpool": zero,
+        "global_avgpool": zero, "add": zero, "mul": zero, "concat": zero, "channel_split": zero,
         "channel_shuffle": zero, "flatten": zero, "dropout": zero,
     },
 )

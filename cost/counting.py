@@ -15,12 +15,13 @@ profilers' formulas are built from, so each convention's table reads as its tool
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cost.errors import SpecError
-from cost.symbolic import div, is_concrete, normalize, numel, sint, total
+from cost.symbolic import div, is_concrete, normalize, numel, sint, sp, to_sympy, total
 
 if TYPE_CHECKING:
     from cost.engine import Layer
@@ -107,6 +108,39 @@ def pooled_inputs(layer: Layer) -> sint:
     """n · c · `window_inputs`: one add per pooled input element, over the whole batch."""
     n, c, _, _ = layer.in_shapes[0]
     return normalize(n * c * window_inputs(layer))
+
+
+def bin_inputs(length: sint, size: sint) -> sint:
+    """Σ of the lengths of an adaptive pool's `size` bins on an axis of `length` inputs, bin i
+    being [floor(i·length/size), ceil((i+1)·length/size)) (PyTorch's; `cost.ops.pool`):
+    length + size − gcd(length, size).
+
+    Σ (floor((i+1)·L/s) − floor(i·L/s)) telescopes to L; each ceiling adds 1 to its floor unless
+    (i+1)·L/s is whole, which it is for the gcd(L, s) values of i + 1 that s/gcd(L, s) divides.
+    With `length` free and `size` a number, the gcd is the largest divisor d of size with
+    d | length, a Piecewise that binds to a number; a free `size` is an error.
+
+    >>> bin_inputs(7, 3), bin_inputs(5, 6), bin_inputs(13, 1)  # 3+3+3; 1+2+2+2+2+1; 13
+    (9, 10, 13)
+    """
+    if is_concrete(length) and is_concrete(size):
+        return length + size - math.gcd(length, size)
+    if not is_concrete(size):
+        raise SpecError("an adaptive pool's window sum needs a number for its size",
+                        hint="bind the symbols (--set) to count it")
+    s = sp()
+    divisors = sorted((d for d in range(1, size + 1) if size % d == 0), reverse=True)
+    gcd = s.Piecewise(*((d, s.Eq(s.Mod(to_sympy(length), d), 0)) for d in divisors[:-1]),
+                      (1, True))
+    return normalize(to_sympy(length) + size - gcd)
+
+
+def adaptive_pooled_inputs(layer: Layer) -> sint:
+    """n · c · `bin_inputs`(h) · `bin_inputs`(w): one add per pooled input element of an
+    adaptive pool, over the whole batch; inputs in overlapping bins count once per bin."""
+    n, c, h, w = layer.in_shapes[0]
+    _, _, ho, wo = layer.out_shapes[0]
+    return normalize(n * c * bin_inputs(h, ho) * bin_inputs(w, wo))
 
 
 def batch_params(layer: Layer) -> sint:

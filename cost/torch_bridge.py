@@ -90,6 +90,7 @@ def _builders() -> dict[str, Callable[[Op, tuple[int, ...]], Any]]:
         "dropout": lambda node, s: nn.Dropout(float(node.p)),
         "maxpool": _pool("MaxPool2d"),
         "avgpool": _pool("AvgPool2d"),
+        "adaptive_avgpool": lambda node, s: nn.AdaptiveAvgPool2d(node.size),
         "global_avgpool": lambda node, s: nn.AdaptiveAvgPool2d(1),
         "flatten": _plain(nn.Flatten),
         "channel_shuffle": lambda node, s: nn.ChannelShuffle(node.groups),

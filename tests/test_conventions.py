@@ -126,14 +126,59 @@ def test_ceil_mode_window_sum_matches_a_direct_walk() -> None:
     assert counting.window_inputs(layer) == (3 + 3 + 3 + 3 + 2) ** 2
 
 
-def test_symbolic_counts_bind_to_the_bound_counts() -> None:
-    spec = ROOT / "specs" / "mobilenet_v2.yaml"
-    free = cost.profile(cost.load(spec, keep=("r",)))
-    bound = cost.profile(cost.load(spec, r=160))
+def test_adaptive_bin_sum_matches_a_direct_walk() -> None:
+    """bin_inputs(L, s) = L + s − gcd(L, s) against PyTorch's bins walked one by one:
+    [floor(i·L/s), ceil((i+1)·L/s)) for i < s, e.g. 7 -> 3: [0,3) [2,5) [4,7) = 9."""
+    for length in range(1, 30):
+        for size in range(1, 12):
+            walked = sum(-(-(i + 1) * length // size) - i * length // size for i in range(size))
+            assert counting.bin_inputs(length, size) == walked, (length, size)
+
+
+def test_adaptive_pool_thop_count() -> None:
+    """AlexNet at r = 256: pool5 leaves 7×7, pooled to 6×6 in bins of 2 rows (7 + 6 − gcd 1 = 12
+    inputs per axis): n·c·12·12 adds + n·c·6·6 divides, as count_adap_avgpool walks them."""
+    p = cost.profile(cost.load(ROOT / "specs" / "alexnet.yaml", r=256))
+    (i,) = [i for i, la in enumerate(p.layers) if la.op == "adaptive_avgpool"]
+    assert p.layers[i].in_shapes == ((1, 256, 7, 7),)
+    assert count(p, "thop")[i] == 256 * 12 * 12 + 256 * 6 * 6
+    assert count(p, "fvcore")[i] == 256 * 7 * 7               # 1 per input element
+    assert count(p, "ptflops")[i] == 2 * 256 * 7 * 7          # module hook + F.adaptive_avg_pool2d
+    assert count(p, "paper")[i] == count(p, "torchinfo")[i] == count(p, "torch")[i] == 0
+
+
+def test_adaptive_pool_of_one_counts_as_global_avgpool(tmp_path: Path) -> None:
+    """Both are nn.AdaptiveAvgPool2d in the translator (size 1 for global_avgpool): every
+    convention counts them alike."""
+    path = tmp_path / "pools.yaml"
+    path.write_text("spec: 1\nname: pools\ninput: [2, 6, 9, 5]\nnetwork:\n"
+                    "  - {id: a, op: adaptive_avgpool, size: 1}\n"
+                    "  - {id: g, op: global_avgpool, in: x}\n")
+    p = cost.profile(cost.load(path))
+    for name in CONVENTIONS:
+        adaptive, global_ = count(p, name).values
+        assert adaptive == global_, name
+
+
+@pytest.mark.parametrize("spec,r", [("mobilenet_v2.yaml", 160), ("vgg16.yaml", 256),
+                                    ("vgg16.yaml", 224)])
+def test_symbolic_counts_bind_to_the_bound_counts(spec: str, r: int) -> None:
+    """VGG-16's adaptive pool (r/32 -> 7) makes thop's count depend on gcd(r/32, 7): a Piecewise
+    that binds to 7 at r = 224 (7×7 map) and to 1 at r = 256 (8×8)."""
+    free = cost.profile(cost.load(ROOT / "specs" / spec, keep=("r",)))
+    bound = cost.profile(cost.load(ROOT / "specs" / spec, r=r))
     for name in CONVENTIONS:
         formula = free.show(count(free, name).total, expand_lets=True)
-        r = next(s for s in formula.free_symbols if s.name == "r")
-        assert formula.subs(r, 160) == count(bound, name).total, name
+        symbol = next(s for s in formula.free_symbols if s.name == "r")
+        assert formula.subs(symbol, r) == count(bound, name).total, name
+
+
+def test_symbolic_adaptive_pool_size_is_a_clear_error() -> None:
+    import sympy
+
+    s = sympy.Symbol("s", positive=True, integer=True)
+    with pytest.raises(SpecError, match="needs a number for its size"):
+        counting.bin_inputs(13, s)
 
 
 def test_symbolic_ceil_mode_window_is_a_clear_error() -> None:

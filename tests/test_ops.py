@@ -87,6 +87,17 @@ def test_pooling_shapes() -> None:
     assert y == (1, 960, 1, 1)
 
 
+def test_adaptive_avgpool() -> None:
+    (y,), c = run("adaptive_avgpool", [(2, 256, 13, 13)], size=6)
+    assert y == (2, 256, 6, 6)                        # any map: (n, c, size, size)
+    assert c == Cost(madds=0, params=0, mem_read=2 * 256 * 13 * 13, mem_write=2 * 256 * 6 * 6)
+    (y,), c = run("adaptive_avgpool", [(1, 8, 5, 3)], size=6)
+    assert y == (1, 8, 6, 6)                          # upsampling: bins repeat inputs
+    assert c.mem == 8 * 5 * 3 + 8 * 6 * 6             # input read, output written
+    with pytest.raises(ShapeError, match="4-d input"):
+        run("adaptive_avgpool", [(1, 960)], size=1)
+
+
 def test_concat_and_split() -> None:
     (y,), c = run("concat", [(1, 24, 28, 28), (1, 216, 28, 28)])
     assert y == (1, 240, 28, 28)
@@ -114,8 +125,8 @@ def test_channel_shuffle() -> None:
 
 def test_registry() -> None:
     assert {"conv", "linear", "bn", "relu", "relu6", "sigmoid", "hard_sigmoid", "hard_swish",
-            "maxpool", "avgpool", "global_avgpool", "add", "mul", "concat", "channel_split",
-            "channel_shuffle", "flatten", "dropout"} <= set(ops.names())
+            "maxpool", "avgpool", "adaptive_avgpool", "global_avgpool", "add", "mul", "concat",
+            "channel_split", "channel_shuffle", "flatten", "dropout"} <= set(ops.names())
     with pytest.raises(UnknownOpError, match="did you mean 'channel_shuffle'"):
         ops.get("chanel_shuffle")
     with pytest.raises(ValueError, match="duplicate registration of op 'conv'"):

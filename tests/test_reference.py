@@ -160,6 +160,43 @@ def test_pooling_matches_direct_loops(kind: str, k: int, stride: int, pad: int, 
     assert tally.madds == 0  # sums and maxima are not contractions
 
 
+def adaptive_pool_oracle(x: np.ndarray, size: int) -> np.ndarray:
+    """PyTorch's documented adaptive average: output (i, j) is the mean of rows
+    [floor(i·h/size), ceil((i+1)·h/size)) and columns [floor(j·w/size), ceil((j+1)·w/size))."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, size, size))
+    for i in range(size):
+        for j in range(size):
+            h0, h1 = i * h // size, -(-(i + 1) * h // size)
+            w0, w1 = j * w // size, -(-(j + 1) * w // size)
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].astype(np.float64).mean(axis=(2, 3))
+    return out
+
+
+@pytest.mark.parametrize("h,w,size", [
+    (7, 7, 3),    # bins [0,3) [2,5) [4,7): overlapping
+    (13, 13, 6),  # AlexNet at r = 256+: lengths 3 and 4, overlapping
+    (5, 5, 6),    # upsampling: bins of 1 and 2 inputs repeat rows
+    (1, 1, 6),    # one input copied to every output
+    (6, 6, 6),    # identity
+    (10, 7, 4),   # non-square map
+    (8, 8, 1),    # global average
+])
+def test_adaptive_avgpool_matches_direct_loops(h: int, w: int, size: int) -> None:
+    x = randn(2, 3, h, w)
+    (y,), tally = run_op(get("adaptive_avgpool")(size=size), x)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, adaptive_pool_oracle(x, size), rtol=1e-5, atol=1e-6)
+    assert tally.madds == 0  # sums and one divide: not contractions
+
+
+def test_adaptive_avgpool_of_one_is_the_global_average() -> None:
+    x = randn(2, 4, 9, 5)
+    (a,), _ = run_op(get("adaptive_avgpool")(size=1), x)
+    (g,), _ = run_op(get("global_avgpool")(), x)
+    np.testing.assert_allclose(a, g, rtol=1e-5, atol=1e-6)
+
+
 def test_avgpool_divisor_counts_padding() -> None:
     (y,), _ = run_op(get("avgpool")(k=3, stride=2, pad=1), np.ones((1, 1, 4, 4), np.float32))
     # corner window: 2×2 real ones of a 3×3 window that includes padding -> 4/9
@@ -285,6 +322,17 @@ def test_pool_forward_agrees_with_shape_rule(case: tuple) -> None:
     (y,), tally = run_op(op, randn(*shape))
     assert (y.shape,) == op.outputs([shape], Checker())
     assert np.isfinite(y).all()  # no window lies wholly in the padding
+    assert tally.madds == op.madds([shape], [y.shape]) == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 14), st.integers(1, 14), st.integers(1, 9), st.integers(1, 3))
+def test_adaptive_pool_forward_agrees_with_shape_rule(h: int, w: int, size: int, c: int) -> None:
+    op, shape = get("adaptive_avgpool")(size=size), (1, c, h, w)
+    x = randn(*shape)
+    (y,), tally = run_op(op, x)
+    assert (y.shape,) == op.outputs([shape], Checker())
+    np.testing.assert_allclose(y, adaptive_pool_oracle(x, size), rtol=1e-5, atol=1e-6)
     assert tally.madds == op.madds([shape], [y.shape]) == 0
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import sympy
+from spec_cases import smallest
 
 import cost
-from cost.errors import CostError
 from cost.measures import Cost
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -141,10 +141,26 @@ def test_alexnet_layers() -> None:
     assert p.total.params == 61_100_840
 
 
-def test_adaptive_pool_stand_in_refuses_uneven_maps() -> None:
-    """At r = 256 AlexNet's last map is 7×7: AdaptiveAvgPool2d((6, 6)) has no fixed window there."""
-    with pytest.raises(CostError, match="not a whole number"):
-        run("alexnet.yaml", r=256)
+def test_alexnet_at_256_pools_7x7_to_6x6() -> None:
+    """At r = 256 AlexNet's last map is 7×7 (conv1 floor((256 + 4 − 11)/4) + 1 = 63, pools
+    63 -> 31 -> 15 -> 7): the adaptive pool makes it 6×6, so the FC input stays 256·6·6 and the
+    parameters are those of r = 224."""
+    p = run("alexnet.yaml", r=256)
+    (pool,) = [layer for layer in p.layers if layer.op == "adaptive_avgpool"]
+    assert (pool.in_shapes, pool.out_shape) == (((1, 256, 7, 7),), (1, 256, 6, 6))
+    fc6 = [layer for layer in p.layers if layer.path == "fc6"][0]
+    assert fc6.in_shapes == ((1, 256 * 6 * 6),)
+    assert p.total.params == 61_100_840
+    assert p.total.madds == (63 * 63 * 64 * 363 + 31 * 31 * 192 * 1600
+                             + 15 * 15 * (384 * 1728 + 256 * 3456 + 256 * 2304)
+                             + 9216 * 4096 + 4096 * 4096 + 4096 * 1000) == 927_124_160
+
+
+def test_adaptive_pool_lets_alexnet_and_vgg16_run_small() -> None:
+    """The forward-pass tests run each spec at its smallest r (tests/spec_cases.py): AlexNet at
+    64 (pool5 leaves 1×1, pooled up to 6×6), VGG-16 at 32 (1×1 -> 7×7), not 224."""
+    assert smallest(SPECS / "alexnet.yaml", None).bindings["r"] == 64
+    assert smallest(SPECS / "vgg16.yaml", None).bindings["r"] == 32
 
 
 def test_vgg16_conv_and_fc() -> None:
@@ -155,6 +171,14 @@ def test_vgg16_conv_and_fc() -> None:
                 + 14**2 * 3 * 512 * 512)
     assert by_op["conv"].madds == conv == 15_346_630_656
     assert by_op["linear"].madds == 512 * 7 * 7 * 4096 + 4096 * 4096 + 4096 * 1000
+
+
+def test_vgg16_at_256() -> None:
+    """r = 256: the 8×8 map is pooled to 7×7 in overlapping bins of 2; convs scale by (256/224)²,
+    the FC layers do not."""
+    p = run("vgg16.yaml", r=256)
+    assert p.total.madds == 15_346_630_656 * 256**2 // 224**2 + 123_633_664 == 20_168_212_480
+    assert p.total.params == 138_357_544
 
 
 def test_vgg16_symbolic_resolution() -> None:

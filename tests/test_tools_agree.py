@@ -191,6 +191,9 @@ PROBES: dict[str, tuple[str, list[str]]] = {
         "{op: avgpool, k: 3, stride: 2, ceil_mode: true}"]),
     "avgpool_ceil_pad_overhang": ("[n, 4, 12, 12]", [
         "{op: avgpool, k: 3, stride: 2, pad: 1, ceil_mode: true}"]),
+    # adaptive bins: 13 -> 6 and 10 -> 6 overlap and differ in size; 5 -> 6 repeats inputs
+    "adaptive_avgpool_overlap": ("[n, 4, 13, 10]", ["{op: adaptive_avgpool, size: 6}"]),
+    "adaptive_avgpool_upsample": ("[n, 4, 5, 5]", ["{op: adaptive_avgpool, size: 6}"]),
     "head": ("[n, 6, 5, 5]", [
         "{op: global_avgpool}", "{op: flatten}", "{op: bn}", "{op: linear, out: 7}",
         "{op: dropout}", "{op: linear, out: 3, bias: false}"]),

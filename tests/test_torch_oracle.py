@@ -75,6 +75,23 @@ def test_pooling(kind: str, k: int, stride: int, pad: int, ceil_mode: bool, h: i
     close(y, pool(t(x), k, stride, pad, ceil_mode=ceil_mode))
 
 
+@pytest.mark.parametrize("h,w,size", [
+    (7, 7, 3), (13, 13, 6), (5, 5, 6), (1, 1, 6), (6, 6, 6), (8, 8, 7), (13, 10, 6), (3, 11, 4),
+])  # overlapping bins, upsampling (5 -> 6, 1 -> 6), identity, VGG at r = 256, non-square
+def test_adaptive_avgpool(h: int, w: int, size: int) -> None:
+    x = randn(2, 3, h, w)
+    (y,) = forward(get("adaptive_avgpool")(size=size), x)
+    close(y, F.adaptive_avg_pool2d(t(x), size))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 16), st.integers(1, 16), st.integers(1, 10))
+def test_random_adaptive_pools(h: int, w: int, size: int) -> None:
+    x = randn(1, 2, h, w)
+    (y,) = forward(get("adaptive_avgpool")(size=size), x)
+    close(y, F.adaptive_avg_pool2d(t(x), size))
+
+
 def test_global_avgpool_linear_flatten() -> None:
     x, w, b = randn(2, 5, 7, 7), randn(4, 5), randn(4)
     (pooled,) = forward(get("global_avgpool")(), x)

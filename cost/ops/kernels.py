@@ -2,7 +2,8 @@
 
 Every kernel works on float32 NCHW arrays without Python loops over pixels, channels, kernel taps,
 groups or the batch: windows are strided views (`sliding_window_view`), convolutions are batched
-matrix products with a group axis, pooling reduces over the window axes of the view.
+matrix products with a group axis, pooling reduces over the window axes of the view, adaptive
+pooling takes differences of prefix sums at its bins' ends.
 
 `Tally` counts the multiply-adds a kernel really executes, from the shapes of the two arrays it
 multiplies in a matrix product: a (..., M, K) @ (..., K, N) product does batch·M·K·N of them. Only
@@ -128,6 +129,38 @@ def avgpool2d(x: np.ndarray, k: int, stride: int, pad: int, ceil_mode: bool) -> 
     cols = np.minimum(np.arange(wo) * stride + k, wp) - np.arange(wo) * stride
     count = (rows[:, None] * cols[None, :]).astype(x.dtype)
     return taps_first(win).sum(axis=0) / count
+
+
+def adaptive_bins(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive-pooling bins of one axis: output i averages [start_i, end_i) with
+    start_i = floor(i·length/size), end_i = ceil((i+1)·length/size). Bins overlap and differ in
+    size when `size` does not divide `length`, and repeat inputs when size > length.
+
+    >>> adaptive_bins(7, 3)
+    (array([0, 2, 4]), array([3, 5, 7]))
+    """
+    i = np.arange(size)
+    return (i * length) // size, -((-(i + 1) * length) // size)
+
+
+def adaptive_avgpool2d(x: np.ndarray, size: int) -> np.ndarray:
+    """nn.AdaptiveAvgPool2d(size): the mean of each bin of `adaptive_bins` (rows × columns).
+
+    Separable, one axis at a time: a prefix sum along the axis (accumulated in float64, so the
+    differences of large prefix sums lose nothing float32 would keep), then each bin's sum is
+    the difference of the prefix sums at its two ends, taken with index arrays for all bins at
+    once, divided by the bin's length. The mean over a rectangle is the mean over its rows of
+    the means over its columns, so two passes give the 2-D average.
+    """
+    out = x.astype(np.float64)
+    for axis in (2, 3):
+        starts, ends = adaptive_bins(x.shape[axis], size)
+        prefix = np.cumsum(out, axis=axis)
+        prefix = np.concatenate([np.zeros_like(prefix.take([0], axis=axis)), prefix], axis=axis)
+        sums = prefix.take(ends, axis=axis) - prefix.take(starts, axis=axis)
+        lengths = (ends - starts).reshape((-1, 1) if axis == 2 else (-1,))
+        out = sums / lengths
+    return out.astype(x.dtype)
 
 
 # --- element-wise activations (cost.ops.activation: one function per op, by the op's name) -----

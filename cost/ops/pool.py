@@ -1,4 +1,4 @@
-"""Pooling: max, average, and global average. No multiply-adds and no parameters."""
+"""Pooling: max, average, adaptive average and global average. No multiply-adds, no parameters."""
 
 from __future__ import annotations
 
@@ -82,3 +82,32 @@ class GlobalAvgPool(Op):
     def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
                 tally: Tally) -> tuple[np.ndarray, ...]:
         return (xs[0].mean(axis=(2, 3), keepdims=True),)
+
+
+@register("adaptive_avgpool")
+@dataclass(frozen=True)
+class AdaptiveAvgPool(Op):
+    """PyTorch's nn.AdaptiveAvgPool2d(size): (n, c, h, w) -> (n, c, size, size) for any h, w.
+
+    Output row i averages input rows [floor(i·h/size), ceil((i+1)·h/size)), columns likewise:
+    the bins overlap and differ in size when size does not divide h, and size > h repeats
+    inputs (upsampling). size = 1 is `global_avgpool`. 0 madds in the paper convention (adds
+    and one divide per output); memory: the input read, the output written.
+
+    >>> AdaptiveAvgPool(size=6).output([(1, 256, 7, 7)], Checker())
+    (1, 256, 6, 6)
+    """
+
+    # `size` on the right is cost.ops.base.size: the class body binds the field after the call
+    size: sint = size(doc="output height = width")
+
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        n, c, _, _ = feature_map(xs[0], self.name)
+        return (n, c, self.size, self.size)
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        """Bin sums from prefix sums, all bins at once (cost.ops.kernels.adaptive_avgpool2d)."""
+        from cost.ops.kernels import adaptive_avgpool2d
+
+        return (adaptive_avgpool2d(xs[0], self.size),)

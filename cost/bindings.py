@@ -65,7 +65,8 @@ def _check_symbol_value(decl: SymbolDecl, value: Any, source: str) -> Any:
         raise BindingError(f"{decl.name} = {render(value)} must be positive ({source})")
     if decl.kind == "int" and not isinstance(value, int):
         raise BindingError(f"{decl.name} = {render(value)} must be a whole number ({source})",
-                           hint=f"{decl.name} is declared kind: int; use kind: real for a multiplier")
+                           hint=f"{decl.name} is declared kind: int; "
+                           "use kind: real for a multiplier")
     if decl.multiple_of and value % decl.multiple_of:
         raise BindingError(
             f"{decl.name} = {value} is not a multiple of {decl.multiple_of} ({source})",

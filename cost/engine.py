@@ -22,7 +22,7 @@ from typing import Any
 from cost import ops
 from cost.bindings import Environment
 from cost.errors import ShapeError, SpecError, did_you_mean
-from cost.expr import truth, evaluate
+from cost.expr import evaluate, truth
 from cost.measures import Cost
 from cost.ops.base import Op
 from cost.spec import BlockDecl, LayerDecl, Spec
@@ -97,7 +97,8 @@ class _Walk:
     # --- the network ---------------------------------------------------------------------------
     def run(self) -> None:
         check = Checker(self.constraints)
-        check.file, check.line, check.where = self.spec.input_at.file, self.spec.input_at.line, "input"
+        at = self.spec.input_at
+        check.file, check.line, check.where = at.file, at.line, "input"
         try:
             x = tuple(check.whole(d.evaluate(self.env.names), f"input[{i}]")
                       for i, d in enumerate(self.spec.input))
@@ -111,7 +112,7 @@ class _Walk:
         scope_names = {**names, **_implicit(x[0])}
         outputs: dict[str, tuple[Value, ...]] = {"x": (x,)}
         prev: tuple[Value, ...] = (x,)
-        for decl, base in zip(decls, _auto_names(decls)):
+        for decl, base in zip(decls, _auto_names(decls), strict=True):
             where = f"{prefix}{base} ({decl.op})"
             try:
                 reps = self.count(decl, scope_names)

@@ -170,7 +170,8 @@ def _not(v: Any) -> Any:
 def _power(a: Any, b: Any) -> Any:
     if is_concrete(b):
         if isinstance(b, Fraction) or abs(b) > MAX_EXPONENT:
-            raise ExprError(f"exponent {b} is not allowed; allowed: whole numbers up to {MAX_EXPONENT}")
+            raise ExprError(f"exponent {b} is not allowed; "
+                            f"allowed: whole numbers up to {MAX_EXPONENT}")
         if is_concrete(a):
             return normalize(Fraction(a) ** b)
     return normalize(to_sympy(a) ** to_sympy(b))
@@ -242,7 +243,7 @@ class _Evaluator:
         if isinstance(node, ast.Compare):
             left = self.visit(node.left)
             parts = []
-            for op, right_node in zip(node.ops, node.comparators):
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
                 right = self.visit(right_node)
                 parts.append(_compare(type(op), left, right))
                 left = right
@@ -277,7 +278,8 @@ def _check(node: ast.AST, text: str, comparisons: bool, depth: int = 0) -> set[s
         )
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExprError(f"only numbers are allowed as constants, got {node.value!r} in {text!r}")
+            raise ExprError(
+                f"only numbers are allowed as constants, got {node.value!r} in {text!r}")
         if isinstance(node.value, float) and not math.isfinite(node.value):
             raise ExprError(f"{node.value} is not a finite number in {text!r}")
     elif isinstance(node, ast.Name):

@@ -95,7 +95,7 @@ class Profile:
 
     # --- binding -----------------------------------------------------------------------------
     def subs(self, **values: Any) -> Profile:
-        """Bind free symbols to numbers; constraints are checked; a fully bound result is exact ints.
+        """Bind free symbols to numbers; constraints are checked; fully bound gives exact ints.
 
         Symbolic-then-bind equals bind-then-walk: tests/test_symbolic.py checks it.
         """

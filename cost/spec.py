@@ -5,7 +5,7 @@ A spec is a YAML mapping (format version `spec: 1`):
     spec: 1
     name: shufflenet_v1
     extends: family.yaml          # optional: start from another spec, override by key
-    symbols:                      # free sizes, each with a default: {default, doc, kind, multiple_of}
+    symbols:                      # free sizes with defaults: {default, doc, kind, multiple_of}
       r: {default: 224, multiple_of: 32, doc: input resolution}
       s: {default: 1, kind: real, doc: width multiplier}
     let:                          # derived values: an expression, or a table keyed by a symbol
@@ -58,7 +58,8 @@ class Where:
     file: str
     line: int | None
 
-    def error(self, message: str, *, where: str | None = None, hint: str | None = None) -> SpecError:
+    def error(self, message: str, *, where: str | None = None,
+              hint: str | None = None) -> SpecError:
         return SpecError(message, file=self.file, line=self.line, where=where, hint=hint)
 
 

@@ -30,7 +30,7 @@ from cost.errors import ShapeError
 if TYPE_CHECKING:
     import sympy
 
-Num = Union[int, Fraction]
+Num = int | Fraction
 sint = Union[int, Fraction, "sympy.Expr"]
 Shape = tuple  # tuple[sint, ...], NCHW for feature maps, (n, features) after flatten
 

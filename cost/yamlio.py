@@ -56,7 +56,8 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode):  # noqa: ANN202
         try:
             hash(key)
         except TypeError:
-            raise SpecError("a mapping key must be a plain value", line=key_node.start_mark.line + 1) from None
+            raise SpecError("a mapping key must be a plain value",
+                            line=key_node.start_mark.line + 1) from None
         if key in data:
             raise SpecError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
         data[key] = loader.construct_object(value_node, deep=True)

@@ -51,7 +51,7 @@ def test_the_good_spec_profiles(tmp_path: Path) -> None:
 BIG_REPEAT = GOOD.replace("{id: u, op: unit}", "{id: u, op: unit, repeat: 10**9}")
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-    for p, c in zip("abcdefgh", "bcdefghi"))
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True))
 
 CASES = [
     # (name, spec text or None for a missing file, extra CLI args, expected fragments)
@@ -75,7 +75,8 @@ CASES = [
     ("unsafe: lambda", GOOD.replace("out: 16", "'out': 'lambda: 1'"), [],
      ["spec.yaml:16", "lambda is not allowed"]),
     ("groups do not divide channels", GOOD, ["--set", "g=3"],
-     ["spec.yaml:12", "u/pw (conv)", "groups=3 must divide in-channels 16", "3 does not divide 16"]),
+     ["spec.yaml:12", "u/pw (conv)", "groups=3 must divide in-channels 16",
+      "3 does not divide 16"]),
     ("add shape mismatch", GOOD.replace("out: cin, k: 1", "out: 2*cin, k: 1"), [],
      ["spec.yaml:14", "u/add (add)", "add inputs differ in dimension c", "32 != 16"]),
     ("concat shape mismatch",

@@ -17,7 +17,8 @@ EXPECTATIONS = [(path, i) for path in SPECS for i in range(len(read_spec(path).e
 
 def spec_id(path: Path) -> str:
     """`units/resnet`, not `resnet`, so that -k resnet50 does not also select the unit."""
-    return path.relative_to(Path(__file__).resolve().parent.parent / "specs").with_suffix("").as_posix()
+    root = Path(__file__).resolve().parent.parent / "specs"
+    return path.relative_to(root).with_suffix("").as_posix()
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[spec_id(p) for p in SPECS])

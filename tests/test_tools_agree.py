@@ -116,8 +116,7 @@ TOOLS: dict[str, Callable[[torch.nn.Module, torch.Tensor], int]] = {
 
 def tool_totals(p: cost.Profile) -> dict[str, int]:
     """Every tool's total on the translator's module of the bound profile `p`."""
-    from cost.reference import input_shape
-    from cost.reference import random_weights
+    from cost.reference import input_shape, random_weights
     from cost.torch_bridge import to_module
 
     net = to_module(p, random_weights(p))  # counts do not depend on the values

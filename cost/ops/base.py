@@ -92,7 +92,7 @@ class Op:
 
     # --- costs ------------------------------------------------------------------------------
     def weights(self, xs: Sequence[Shape]) -> dict[str, Shape]:
-        """Learnable tensors and their shapes, in PyTorch's layout (conv weight: cout, cin/g, k, k)."""
+        """Learnable tensors and their shapes, in PyTorch's layout (conv: cout, cin/g, k, k)."""
         return {}
 
     def madds(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> sint:

@@ -88,7 +88,7 @@ class Concat(Op):
                              + ", ".join(render_shape(x) for x in xs))
         first = xs[0]
         for x in xs[1:]:
-            for i, (a, b) in enumerate(zip(first, x)):
+            for i, (a, b) in enumerate(zip(first, x, strict=True)):
                 if i != 1:
                     axis = AXES[i] if len(x) == 4 else str(i)
                     check.equal(a, b, f"concat inputs differ in dimension {axis}")

@@ -1,4 +1,4 @@
-"""Convolution and fully connected layers: the only ops with multiply-adds in the paper convention."""
+"""Convolution and fully connected layers: the only ops with madds in the paper convention."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @register("conv")
 @dataclass(frozen=True)
 class Conv(Op):
-    """2-D convolution, NCHW; `groups: depthwise` means groups = in-channels (and out defaults to it).
+    """2-D convolution, NCHW; `groups: depthwise` means groups = in-channels (and out = in).
 
     madds  = n·h'·w' · k² · (cin/g) · cout       one multiply-add per weight per output pixel;
                                                  the bias add is not a multiply-add

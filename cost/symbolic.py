@@ -216,8 +216,7 @@ class Checker:
         quotient = to_sympy(a) / to_sympy(b)
         condition = s.Eq(s.Mod(quotient, 1), 0)
         ok = True if quotient.is_integer else decide(condition)
-        self._require(ok, condition, f"{what}: {b} must divide {a}", (("divisor", b),
-                                                                          ("dividend", a)))
+        self._require(ok, condition, what, (("divisor", b), ("dividend", a)))
 
     def equal(self, a: sint, b: sint, what: str) -> None:
         """`a` and `b` must be equal (e.g. spatial sizes meeting at an add or concat)."""

@@ -3,7 +3,8 @@
     python benchmarks/bench_forward.py [SPEC] [--reps 30] [--threads 1] [--set NAME=VALUE]
 
 Batch 1, 224×224 by default (the spec's defaults: specs/shufflenet_g3.yaml). Both forwards use
-the same weights (`cost.torch_bridge` copies the numpy ones); repetitions alternate between the
+the same weights (`cost.reference.torch_module` copies the numpy ones); repetitions alternate
+between the
 two so that load from other processes hits both alike. Prints the median time of each, the ratio
 numpy/torch (target: within 3×), and the numpy forward's peak memory (tracemalloc, weights and
 input included; target: under 1 GB).
@@ -45,8 +46,8 @@ def main() -> None:
     import torch
 
     import cost
-    import cost.reference as reference
-    from cost.torch_bridge import to_module
+    import cost.reference.forward as reference
+    from cost.reference.torch_module import to_module
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -5,9 +5,9 @@
 Prints, measured in this run: the time to build the closed form (one symbolic walk + compiling
 it for numpy), the evaluation throughput of a >= 1,000,000-point grid g × s × r × n (best of 3;
 the broadcast layout `cost sweep` uses, and a flat layout with one value per point, as a plain
-list of configurations would be), the Pareto-front time, the mean time of `cost.profile` per
+list of configurations would be), the Pareto-front time, the mean time of `cost.engine.profile` per
 point on a random sample of the same grid (the baseline), and the per-point speed-up. A few
-sampled points are also checked to agree exactly with `cost.profile`.
+sampled points are also checked to agree exactly with `cost.engine.profile`.
 
 Targets (issue 6): >= 1,000,000 points/s after the build; >= 1,000x per point.
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import cost
-from cost.sweep import closed_form, parse_grid, sweep
+from cost.design.sweep import closed_form, parse_grid, sweep
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "shufflenet_v1.yaml"
 
@@ -41,8 +41,8 @@ def table_lookup_seconds(form, grid, dens):  # noqa: ANN001, ANN201
 
     import numpy as np
 
-    from cost.sweep import CHUNK, chunks
-    from cost.vectorize import Context, Val
+    from cost.design.sweep import CHUNK, chunks
+    from cost.design.vectorize import Context, Val
 
     compiled = form.compiled(dens)
     (_, table), = compiled.tables
@@ -121,7 +121,7 @@ def main() -> int:
           f"({lookup_s / lookup_points / (only_eval_f / n):.0%} of the flat evaluation)")
     print(f"Pareto front (madds, params, mem; valid points): {pareto_s:.3f} s; whole sweep "
           f"after the build: {only_eval_b + pareto_s:.3f} s")
-    print(f"baseline: cost.profile per point, {len(picks)} random grid points "
+    print(f"baseline: cost.engine.profile per point, {len(picks)} random grid points "
           f"({valid} valid, {checked} checked equal): {profile_s * 1e3:.2f} ms/point")
     speedup_b = profile_s / (only_eval_b / n)
     speedup_f = profile_s / (only_eval_f / n)

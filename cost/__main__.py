@@ -1,5 +1,5 @@
 """`python -m cost` runs the command line interface."""
 
-from cost.cli import main
+from cost.cli.main import main
 
 main()

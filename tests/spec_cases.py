@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cost
 from cost.errors import CostError
-from cost.spec import Spec, read_spec
+from cost.spec.parse import Spec, read_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted(ROOT.joinpath("specs").rglob("*.yaml"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import cost
-from cost.cli import main
+from cost.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 G3 = str(ROOT / "specs" / "shufflenet_g3.yaml")

@@ -1,4 +1,4 @@
-"""The named counting conventions (cost.conventions, cost.counting) and `cost compare`.
+"""The named counting conventions (cost.conventions, cost.conventions.counting) and `cost compare`.
 
 No profiler is needed here: the golden numbers are arithmetic from each tool's formula (cited in
 cost/conventions.py). tests/test_tools_agree.py runs the tools themselves.
@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 import cost
-from cost import conventions, counting, ops
-from cost.cli import main
-from cost.conventions import CONVENTIONS, count
-from cost.counting import difference
+from cost import measures, ops
+from cost.cli.main import main
+from cost.conventions import CONVENTIONS, count, counting
+from cost.conventions import tools as conventions
+from cost.conventions.counting import difference
 from cost.errors import CostError, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,10 +220,10 @@ def test_convention_lines_name_tool_and_version() -> None:
 
 
 def test_existing_names_and_doctests() -> None:
-    assert conventions.FLOPS_PER_MADD == 2 and conventions.DEFAULT_DTYPE_BYTES == 1
-    assert conventions.convention_line().startswith("convention: madds = multiply-adds")
-    assert conventions.memory_access([(1, 2, 3, 3)], [(1, 2, 3, 3)], 4) == (22, 18)
-    for module in (conventions, counting):
+    assert measures.FLOPS_PER_MADD == 2 and measures.DEFAULT_DTYPE_BYTES == 1
+    assert measures.convention_line().startswith("convention: madds = multiply-adds")
+    assert measures.memory_access([(1, 2, 3, 3)], [(1, 2, 3, 3)], 4) == (22, 18)
+    for module in (measures, conventions, counting):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 

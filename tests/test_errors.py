@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cost.cli import main
+from cost.cli.main import main
 
 GOOD = """\
 spec: 1

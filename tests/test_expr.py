@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cost.errors import ExprError
-from cost.expr import make_divisible, parse
+from cost.spec.expr import make_divisible, parse
 
 
 @pytest.mark.parametrize("text,env,value", [

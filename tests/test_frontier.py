@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 import cost
-from cost.cli import main
+from cost.cli.main import main
 from cost.errors import SpecError
-from cost.frontier import frontier_rows, pareto, select_families
-from cost.plot import frontier, style
-from cost.reported import reported
-from cost.zoo import parse_bind, specs_dir
+from cost.papers.frontier import frontier_rows, pareto, select_families
+from cost.papers.reported import reported
+from cost.papers.zoo import parse_bind, specs_dir
+from cost.render.plot import frontier, style
 
 FEW = ["shufflenet_v2", "mobilenet_v2", "alexnet"]
 
@@ -181,5 +181,6 @@ def test_cli_user_errors_exit_2(tmp_path, args: list[str], message: str) -> None
 
 
 def test_docstring_examples() -> None:
-    for name in ("cost.frontier", "cost.labels", "cost.plot"):  # by name, not package attribute
+    # by name, not package attribute
+    for name in ("cost.papers.frontier", "cost.render.labels", "cost.render.plot"):
         assert doctest.testmod(importlib.import_module(name)).failed == 0, name

@@ -13,10 +13,9 @@ import sympy
 from click.testing import CliRunner
 
 import cost
-from cost import experiments
-from cost.cli import main
+from cost.cli.main import main
+from cost.engine.fusion import FUSION_ASSUMPTION, folded, fuse
 from cost.errors import SpecError
-from cost.fusion import FUSION_ASSUMPTION, folded, fuse
 from cost.guidelines import (
     analyze,
     avoidable_tolerance,
@@ -24,6 +23,7 @@ from cost.guidelines import (
     pointwise,
 )
 from cost.guidelines.analysis import is_depthwise
+from cost.papers import experiments
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -1,4 +1,5 @@
-"""The numpy reference forward (cost.reference, Op.forward, cost.ops.kernels) and `cost check`,
+"""The numpy reference forward (cost.reference.forward, Op.forward, cost.ops.kernels) and `cost
+check`,
 without PyTorch: kernels against direct-loop oracles written from the definitions, property
 tests of shapes and executed madds against the shape rules and formulas, and every bundled spec
 passing the check. tests/test_torch_oracle.py compares the same kernels with PyTorch."""
@@ -16,13 +17,13 @@ from hypothesis import strategies as st
 from spec_cases import case_id, cases, full_resolution, name, smallest
 
 import cost
-from cost import reference
-from cost.cli import main
+from cost.cli.main import main
 from cost.errors import ShapeError, SpecError
 from cost.ops import get
 from cost.ops.conv import Conv
 from cost.ops.kernels import Tally
 from cost.ops.norm import EPS
+from cost.reference import forward as reference
 from cost.symbolic import Checker
 
 RNG = np.random.default_rng(20240601)
@@ -336,7 +337,7 @@ def test_adaptive_pool_forward_agrees_with_shape_rule(h: int, w: int, size: int,
     assert tally.madds == op.madds([shape], [y.shape]) == 0
 
 
-# --- cost.reference: the Python API ------------------------------------------------------------
+# --- cost.reference.forward: the Python API ------------------------------------------------------
 
 
 def test_forward_returns_output_and_activations(tiny: Path) -> None:

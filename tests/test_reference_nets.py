@@ -3,7 +3,7 @@
 Every number is written as arithmetic from the architecture, with the derivation beside it, so a
 wrong spec and a wrong engine both fail here. The `expect:` entries in the specs check the totals
 against the published figures; these tests check the parts (one block, one difference) that add up
-to them. Convention: cost.conventions (madds = conv + linear multiply-adds).
+to them. Convention: cost.measures (madds = conv + linear multiply-adds).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cost.reported import COLUMNS, raw_rows, reported
+from cost.papers.reported import COLUMNS, raw_rows, reported
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "papers" / "reported.csv"  # the transcription it was built from
@@ -66,7 +66,7 @@ def test_transcribed_figures(df) -> None:  # noqa: ANN001
 
 
 def test_links_are_well_formed(df) -> None:  # noqa: ANN001
-    from cost.zoo import parse_bind
+    from cost.papers.zoo import parse_bind
 
     linked = df[df.spec != ""]
     assert len(linked) > 100
@@ -104,5 +104,5 @@ def test_every_transcribed_row_is_kept_with_its_numbers() -> None:
 
 
 def test_docstring_examples() -> None:
-    # by module name: `cost.reported` may be the exported function
-    assert doctest.testmod(importlib.import_module("cost.reported")).failed == 0
+    # by module name: `cost.papers.reported` may be the exported function
+    assert doctest.testmod(importlib.import_module("cost.papers.reported")).failed == 0

@@ -1,5 +1,5 @@
 """Nothing in the package evaluates text as code: no eval/exec/compile, no sympify of strings,
-and YAML only through the safe loader (cost.yamlio)."""
+and YAML only through the safe loader (cost.spec.yamlio)."""
 
 from __future__ import annotations
 
@@ -29,4 +29,5 @@ def test_no_code_from_text(path: Path) -> None:
             if name in ("load", "load_all", "unsafe_load", "full_load"):
                 owner = node.func.value.id if isinstance(node.func, ast.Attribute) and isinstance(
                     node.func.value, ast.Name) else ""
-                assert owner != "yaml", f"{path.name}:{node.lineno}: yaml.{name} (use cost.yamlio)"
+                assert owner != "yaml", (
+                    f"{path.name}:{node.lineno}: yaml.{name} (use cost.spec.yamlio)")

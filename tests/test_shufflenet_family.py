@@ -15,7 +15,7 @@ import pytest
 import sympy
 
 import cost
-from cost.engine import Layer
+from cost.engine.walk import Layer
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 V2 = SPECS / "shufflenet_v2.yaml"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import cost
-from cost.expectations import check
-from cost.spec import read_spec
+from cost.papers.expectations import check
+from cost.spec.parse import read_spec
 
 SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").rglob("*.yaml"))
 EXPECTATIONS = [(path, i) for path in SPECS for i in range(len(read_spec(path).expect))]

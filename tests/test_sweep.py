@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cost
-from cost.cli import main
-from cost.solve import parse_target, solve
-from cost.sweep import (
+from cost.cli.main import main
+from cost.design.solve import parse_target, solve
+from cost.design.sweep import (
     SweepError,
     chunks,
     closed_form,
@@ -35,7 +35,7 @@ from cost.sweep import (
     parse_values,
     sweep,
 )
-from cost.vectorize import Compiler, Context, Val
+from cost.design.vectorize import Compiler, Context, Val
 
 SPEC = str(Path(__file__).resolve().parent.parent / "specs" / "shufflenet_v1.yaml")
 C = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}  # Table 1, stage 2 widths
@@ -109,7 +109,7 @@ def test_chunks_cover_every_point_once_in_order(lengths: list[int], size: int) -
         assert seen == list(range(math.prod(lengths)))
 
 
-# --- values: golden and against cost.profile -----------------------------------------------------
+# --- values: golden and against cost.engine.profile ----------------------------------------------
 
 def test_sweep_reproduces_table1_complexities(family) -> None:  # noqa: ANN001
     result = sweep(family, {"g": (1, 2, 3, 4, 8)})
@@ -180,7 +180,8 @@ def test_invalid_points_carry_no_metrics(family) -> None:  # noqa: ANN001
 
 
 def test_bindings_and_table_keys_are_checked_per_value(family) -> None:  # noqa: ANN001
-    # cost.profile's order: every binding (as the spec declares them), then tables, then layers
+    # cost.engine.profile's order: every binding (as the spec declares them), then tables, then
+    # layers
     result = sweep(family, {"g": (3, 5), "r": (100, 224, 0)})
     assert result.reason_text().tolist() == [
         "r = 100 is not a multiple of 32", "", "r = 0 must be positive",
@@ -429,7 +430,7 @@ def test_report_refuses_a_directory_with_other_files(tmp_path: Path) -> None:
 
 def test_interrupted_report_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            family) -> None:  # noqa: ANN001
-    from cost import report
+    from cost.render import html as report
 
     calls = []
 
@@ -447,7 +448,7 @@ def test_interrupted_report_leaves_nothing(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_progress_bar_is_silent_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    from cost import sweep as sweep_module
+    from cost.design import sweep as sweep_module
 
     bar = sweep_module._progress(sweep_module.PROGRESS_MIN, None)
     assert bar is not None and bar.disable  # stderr is captured, not a TTY

@@ -1,6 +1,7 @@
 """Each named convention of `cost.conventions` against the tool itself, on the same network.
 
-For every bundled spec the translator supports (`cost.torch_bridge`), the spec is built as a
+For every bundled spec the translator supports (`cost.reference.torch_module`), the spec is built
+as a
 torch module and profiled with fvcore, thop, ptflops (default backend), torchinfo and
 FlopCounterMode; cost's total under the convention of that name must equal the tool's result
 exactly. Small resolutions keep this fast: the first of `SMALL` the spec accepts.
@@ -116,8 +117,8 @@ TOOLS: dict[str, Callable[[torch.nn.Module, torch.Tensor], int]] = {
 
 def tool_totals(p: cost.Profile) -> dict[str, int]:
     """Every tool's total on the translator's module of the bound profile `p`."""
-    from cost.reference import input_shape, random_weights
-    from cost.torch_bridge import to_module
+    from cost.reference.forward import input_shape, random_weights
+    from cost.reference.torch_module import to_module
 
     net = to_module(p, random_weights(p))  # counts do not depend on the values
     x = torch.zeros(input_shape(p))
@@ -141,7 +142,7 @@ def small_profile(path: Path, **bindings: int) -> cost.Profile:
 
 
 def translatable(p: cost.Profile) -> bool:
-    from cost.torch_bridge import _builders
+    from cost.reference.torch_module import _builders
 
     return {layer.op for layer in p.layers} <= set(_builders())
 
@@ -150,7 +151,7 @@ def translatable(p: cost.Profile) -> bool:
 def test_every_convention_equals_its_tool(path: Path) -> None:
     p = small_profile(path)
     if not translatable(p):
-        pytest.skip("an op the translator (cost.torch_bridge) does not build")
+        pytest.skip("an op the translator (cost.reference.torch_module) does not build")
     found = tool_totals(p)
     expected = {name: conventions.count(p, name).total for name in TOOLS}
     assert found == expected, f"{path.name} at {p.bindings}"

@@ -2,7 +2,8 @@
 
 Each op's `forward` against torch.nn.functional on random inputs (kernel sizes, strides,
 paddings, dilations, groups 1 / g / depthwise, ceil_mode), and every bundled spec against the
-`torch.nn.Module` that cost.torch_bridge builds with the same weights: layer by layer on the same
+`torch.nn.Module` that cost.reference.torch_module builds with the same weights: layer by layer on
+the same
 inputs (teacher forcing: each torch layer gets the numpy layer's inputs, so a difference points at
 one kernel), and end to end. Tolerances are float32's: rtol 1e-4, atol 1e-5 (per layer) or 1e-4
 (end to end) times the largest magnitude of the compared tensor.
@@ -16,10 +17,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from spec_cases import case_id, cases, smallest
 
-from cost import reference
 from cost.ops import get
 from cost.ops.conv import Conv
 from cost.ops.kernels import Tally
+from cost.reference import forward as reference
 from cost.symbolic import Checker
 
 torch = pytest.importorskip("torch")
@@ -188,7 +189,7 @@ DEFAULTS = [case for case in cases() if case[1] is None]  # presets: cost check 
 
 @pytest.mark.parametrize("case", DEFAULTS, ids=[case_id(c) for c in DEFAULTS])
 def test_network_matches_pytorch(case: tuple) -> None:
-    from cost.torch_bridge import to_module
+    from cost.reference.torch_module import to_module
 
     p = reference.bound(smallest(*case))
     x = reference.random_input(p)

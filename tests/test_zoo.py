@@ -13,11 +13,19 @@ import pytest
 from click.testing import CliRunner
 
 import cost
-from cost.cli import main
+from cost.cli.main import main
 from cost.errors import SpecError
-from cost.reported import reported
-from cost.zoo import TOLERANCE_PCT, Variant, parse_bind, problems, specs_dir, unexplained, zoo
-from cost.zoo_render import render
+from cost.papers.reported import reported
+from cost.papers.zoo import (
+    TOLERANCE_PCT,
+    Variant,
+    parse_bind,
+    problems,
+    specs_dir,
+    unexplained,
+    zoo,
+)
+from cost.render.zoo import render
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +48,7 @@ def test_no_unexplained_deviation_beyond_one_percent(z: pd.DataFrame) -> None:
     bad = unexplained(z[z.status == "ok"])
     assert bad.empty, (
         f"{len(bad)} figures deviate by more than {TOLERANCE_PCT}% without an explanation in "
-        "cost/data/reported.csv (column explained):\n"
+        "cost/papers/data/reported.csv (column explained):\n"
         + listing(bad, "model", "source", "spec", "preset", "bind", "madds_dev_pct",
                   "params_dev_pct"))
 
@@ -121,5 +129,5 @@ def test_flagged_rows_point_to_footnotes(z: pd.DataFrame) -> None:
 
 
 def test_docstring_examples() -> None:
-    for name in ("cost.zoo", "cost.zoo_render"):  # by name: the package may export functions
+    for name in ("cost.papers.zoo", "cost.render.zoo"):  # by name: the package may export functions
         assert doctest.testmod(importlib.import_module(name)).failed == 0, name

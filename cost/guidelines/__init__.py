@@ -1,5 +1,5 @@
 """ShuffleNet V2's guidelines G1–G4 as an analysis of a profiled spec: `analyze` gives per-block
-evidence and a verdict per guideline; `cost.guidelines.render` turns it into tables and JSON.
+evidence and a verdict per guideline; `cost.render.guidelines` turns it into tables and JSON.
 The definitions, formulas and thresholds are documented in `cost.guidelines.analysis`.
 
 >>> import cost  # doctest: +SKIP

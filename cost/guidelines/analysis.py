@@ -6,7 +6,7 @@ enclosing block call with at least one op layer directly inside (`stage2/unit1` 
 Layers outside every block (stem, head) count for the whole network only; a spec without blocks
 is analysed as one block.
 
-Memory access is the engine's `mem` (`cost.conventions`; ShuffleNet V2's "MAC"), B the madds.
+Memory access is the engine's `mem` (`cost.measures`; ShuffleNet V2's "MAC"), B the madds.
 A *pointwise* conv is a conv with k = 1 whose output map has the input's n, h, w; P = n·h·w.
 
 G1  Equal channel width minimizes memory access. For a pointwise conv c1 -> c2 with g groups,
@@ -40,7 +40,8 @@ Thresholds (from first principles, not fitted to the paper's verdicts):
 - G4: `ELEMENTWISE_MAJORITY` = 1/2: the network spends most of its memory traffic in ops that do
   (almost) no arithmetic per element moved.
 
-Fusion (`cost.fusion`) changes G4 most: with BN and activations folded, only adds, activations
+Fusion (`cost.engine.fusion`) changes G4 most: with BN and activations folded, only adds,
+activations
 after adds, and depthwise convs remain element-wise.
 
 >>> import cost  # doctest: +SKIP
@@ -57,9 +58,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from cost.engine import Layer
+from cost.engine.profile import Profile
+from cost.engine.walk import Layer
 from cost.errors import SpecError
-from cost.profile import Profile
 from cost.symbolic import div, sp, to_sympy, total
 
 GUIDELINES = ("G1", "G2", "G3", "G4")

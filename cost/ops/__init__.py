@@ -1,53 +1,15 @@
-"""The op registry: the single source of truth for what each op's shape and costs are.
+"""The ops: one module per op family, each op's shape rule, costs and numpy forward together.
 
-Ops register by name with `@register("conv")`; a second registration of a name raises. `get`
-fails on an unknown name with the closest known names suggested. The parser and the engine look
-ops up here and never name one.
+Importing this package registers every op family; the registry (`cost.ops.registry`) is the single
+source of truth the parser and the engine look ops up in.
 
 >>> get("conv").name
 'conv'
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-
-from cost.errors import UnknownOpError, did_you_mean
+from cost.ops import activation, combine, conv, norm, pool, reshape  # register on import
 from cost.ops.base import Op
+from cost.ops.registry import get, is_registered, names, register
 
-_REGISTRY: dict[str, type[Op]] = {}
-
-
-def register(name: str) -> Callable[[type[Op]], type[Op]]:
-    """Class decorator: add an op under `name`. Registering a name twice is a programming error."""
-
-    def add(cls: type[Op]) -> type[Op]:
-        if name in _REGISTRY:
-            raise ValueError(f"duplicate registration of op {name!r}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return add
-
-
-def get(name: str, *, also_known: tuple[str, ...] = ()) -> type[Op]:
-    """The op class registered as `name`; `also_known` adds names (a spec's blocks) to the hint."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownOpError(
-            f"unknown op {name!r}", hint=did_you_mean(name, [*_REGISTRY, *also_known])
-        ) from None
-
-
-def names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def is_registered(name: str) -> bool:
-    return name in _REGISTRY
-
-
-# The op modules register themselves on import.
-from cost.ops import activation, combine, conv, norm, pool, reshape  # noqa: E402, F401
+__all__ = ["Op", "activation", "combine", "conv", "get", "is_registered", "names", "norm", "pool",
+           "register", "reshape"]

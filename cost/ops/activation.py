@@ -12,8 +12,8 @@ from dataclasses import dataclass, make_dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar
 
-from cost.ops import register
 from cost.ops.base import Op, number
+from cost.ops.registry import register
 from cost.symbolic import Checker, Shape
 
 if TYPE_CHECKING:

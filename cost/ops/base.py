@@ -8,8 +8,8 @@ every argument without knowing any op by name. An op defines, together:
 - `output(xs, check)`: the shape rule (or `outputs` for several outputs), checking its conditions
   through `check` so that undecidable ones become constraints;
 - `weights(xs)`: the shapes of its learnable tensors (params are their element count);
-- `madds(xs, ys)`: its multiply-adds under `cost.conventions` (0 unless it is conv or linear);
-- memory access follows `cost.conventions.memory_access` for every op;
+- `madds(xs, ys)`: its multiply-adds under `cost.measures` (0 unless it is conv or linear);
+- memory access follows `cost.measures.memory_access` for every op;
 - `forward(xs, weights, tally)`: the numpy reference kernel (float32 arrays in, a tuple out),
   counting the multiply-adds it executes in `tally` (`cost.ops.kernels.Tally`); `cost check`
   compares its output shapes and that count with the shape rule and `madds`.
@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cost.conventions import memory_access
 from cost.errors import ShapeError
-from cost.measures import Cost
+from cost.measures import Cost, memory_access
 from cost.symbolic import (
     Checker,
     Shape,
@@ -77,7 +76,8 @@ class Op:
     arity: ClassVar[int | None] = 1  # number of inputs; None means two or more
     elementwise: ClassVar[bool] = False  # pure per-element op (ShuffleNet V2's G4 "element-wise")
     view: ClassVar[bool] = False  # a view or the identity at inference: no kernel, no traffic
-    # deployment fusion (cost.fusion): a per-channel affine map (bn) and the activation after it
+    # deployment fusion (cost.engine.fusion): a per-channel affine map (bn) and the activation
+    # after it
     # fold into the layer before them when that layer can absorb them (conv, linear)
     absorbs_affine: ClassVar[bool] = False
     folds_into_previous: ClassVar[bool] = False
@@ -96,7 +96,7 @@ class Op:
         return {}
 
     def madds(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> sint:
-        """Multiply-adds under `cost.conventions`: 0 for every op but conv and linear."""
+        """Multiply-adds under `cost.measures`: 0 for every op but conv and linear."""
         return 0
 
     def cost(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> Cost:

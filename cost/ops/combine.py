@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cost.errors import ShapeError
-from cost.ops import register
 from cost.ops.base import Op
+from cost.ops.registry import register
 from cost.symbolic import Checker, Shape, render_shape, total
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cost.errors import ShapeError
-from cost.ops import register
 from cost.ops.base import Op, feature_map, flag, size, window_out
+from cost.ops.registry import register
 from cost.symbolic import Checker, Shape, div, render_shape, sint
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class Conv(Op):
     True
     """
 
-    absorbs_affine = True  # a following bn folds into its weights and bias (cost.fusion)
+    absorbs_affine = True  # a following bn folds into its weights and bias (cost.engine.fusion)
     out: sint | None = size(None, doc="output channels (default: input channels)")
     k: sint = size(1, doc="kernel size (square)")
     stride: sint = size(1)

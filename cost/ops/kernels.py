@@ -8,7 +8,7 @@ pooling takes differences of prefix sums at its bins' ends.
 `Tally` counts the multiply-adds a kernel really executes, from the shapes of the two arrays it
 multiplies in a matrix product: a (..., M, K) @ (..., K, N) product does batch·M·K·N of them. Only
 contractions (products summed into an output) count, which is the paper convention of
-`cost.conventions`; element-wise arithmetic (BN's scale and shift, pooling, activations) is not a
+`cost.measures`; element-wise arithmetic (BN's scale and shift, pooling, activations) is not a
 contraction and adds nothing. The tally never calls an op's `madds` formula: it is the witness the
 formula is checked against.
 

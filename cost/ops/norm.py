@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cost.ops import register
 from cost.ops.base import Op
+from cost.ops.registry import register
 from cost.symbolic import Checker, Shape
 
 if TYPE_CHECKING:

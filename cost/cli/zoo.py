@@ -1,0 +1,24 @@
+"""`cost zoo`: every reported figure a bundled spec reproduces, computed next to reported.
+
+    cost zoo
+    cost zoo --format markdown
+    cost zoo --format csv > zoo.csv
+"""
+
+from __future__ import annotations
+
+import click
+
+from cost.cli.main import FORMATS, user_errors
+
+
+@click.command("zoo")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@user_errors
+def zoo_command(fmt: str) -> None:
+    """Computed madds and params of each bundled spec variant next to the published figures, with
+    the deviation in %; deviations beyond 1% are flagged and explained in footnotes."""
+    from cost.papers.zoo import zoo
+    from cost.render.zoo import render
+
+    click.echo(render(zoo(), fmt))

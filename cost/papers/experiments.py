@@ -1,0 +1,218 @@
+"""ShuffleNet V2's guideline experiments (Tables 1–4): computed FLOPs and memory access next to the
+paper's measured speeds, and how well each ranks the speeds.
+
+Each row of `cost/papers/data/snv2_speeds.csv` is one measured speed with its source: table,
+platform,
+column (×1/×2/×4, or c), row, and the spec, preset and bindings of `specs/guidelines/` that model
+it. A *series* is one column of one table on one platform (for example Table 1, GPU, ×1): the
+paper varies the row inside a series at (almost) fixed FLOPs. Per series we compute Spearman's
+rank correlation of speed with memory access and with madds (the paper's FLOPs). A good cost
+model ranks the rows inversely to their speed: rho(speed, mem) near -1. When the madds of a
+series are all equal their ranks are all tied and rho is undefined (None): FLOPs cannot order the
+rows at all. Per table, the mean over its series (undefined ones left out, and counted).
+
+Spearman's rho is Pearson's correlation of the ranks, ties given their average rank (the usual
+definition, as scipy.stats.spearmanr); it is computed with pandas and numpy.
+
+>>> spearman([1, 2, 3, 4], [40, 30, 20, 10])
+-1.0
+>>> spearman([1, 2, 3], [5, 5, 5]) is None
+True
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cost.errors import SpecError
+from cost.spec.bundled import SPECS_DIR
+
+DATA = Path(__file__).resolve().parent / "data" / "snv2_speeds.csv"
+SPECS = SPECS_DIR / "guidelines"
+TABLE_TITLES = {
+    1: "Table 1 (G1): c1:c2 ratio of two 1x1 convs at fixed FLOPs",
+    2: "Table 2 (G2): groups of 1x1 convs at fixed FLOPs",
+    3: "Table 3 (G3): fragments in series and in parallel at fixed FLOPs",
+    4: "Table 4 (G4): ResNet bottleneck without ReLU / shortcut",
+}
+
+
+def spearman(x: list[Any], y: list[Any]) -> float | None:
+    """Spearman's rank correlation (average ranks for ties); None if either side is constant."""
+    import numpy as np
+    import pandas as pd
+
+    if len(x) != len(y) or len(x) < 2:
+        raise ValueError("spearman needs two sequences of equal length >= 2")
+    rx = pd.Series([float(v) for v in x]).rank(method="average").to_numpy()
+    ry = pd.Series([float(v) for v in y]).rank(method="average").to_numpy()
+    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
+        return None
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured speed from the paper and what `cost` computes for its network."""
+
+    table: int
+    platform: str
+    column: str
+    row: str
+    spec: str
+    preset: str
+    bind: dict[str, Any]
+    speed: float  # as printed in the paper (a measurement, not exact)
+    unit: str
+    source: str
+    madds: int
+    mem: int
+
+    @property
+    def series(self) -> tuple[int, str, str]:
+        return (self.table, self.platform, self.column)
+
+
+@dataclass(frozen=True)
+class Series:
+    table: int
+    platform: str
+    column: str
+    rows: list[Row]
+
+    @property
+    def rho_mem(self) -> float | None:
+        return spearman([r.speed for r in self.rows], [r.mem for r in self.rows])
+
+    @property
+    def rho_madds(self) -> float | None:
+        return spearman([r.speed for r in self.rows], [r.madds for r in self.rows])
+
+
+def _parse_bind(text: str) -> dict[str, Any]:
+    from cost.spec.bindings import exact
+
+    out = {}
+    for item in filter(None, (t.strip() for t in text.split(";"))):
+        name, _, value = item.partition("=")
+        out[name.strip()] = exact(value.strip())
+    return out
+
+
+@cache
+def _profile_totals(spec: str, preset: str, bind: tuple[tuple[str, Any], ...]) -> tuple[int, int]:
+    from cost.engine.profile import profile
+    from cost.spec import load
+
+    path = SPECS / spec
+    if not path.is_file():
+        raise SpecError(f"experiment spec {spec!r} not found in {SPECS}",
+                        hint="the experiments need the repository's specs/guidelines/")
+    total = profile(load(path, preset=preset, **dict(bind))).total
+    return total.madds, total.mem
+
+
+def rows(data: Path = DATA) -> list[Row]:
+    """Every measured speed with the computed madds and memory access of its network."""
+    out = []
+    with open(data, newline="", encoding="utf-8") as f:
+        for raw in csv.DictReader(f):
+            bind = _parse_bind(raw["bind"])
+            madds, mem = _profile_totals(raw["spec"], raw["preset"], tuple(sorted(bind.items())))
+            out.append(Row(int(raw["table"]), raw["platform"], raw["column"], raw["row"],
+                           raw["spec"], raw["preset"], bind, float(raw["speed"]), raw["unit"],
+                           raw["source"], madds, mem))
+    return out
+
+
+def series(all_rows: list[Row]) -> list[Series]:
+    """Rows grouped by (table, platform, column), in file order."""
+    groups: dict[tuple[int, str, str], list[Row]] = {}
+    for r in all_rows:
+        groups.setdefault(r.series, []).append(r)
+    return [Series(t, p, c, rs) for (t, p, c), rs in groups.items()]
+
+
+def table_summary(all_series: list[Series]) -> dict[int, dict[str, Any]]:
+    """Per table: mean rho with mem and with madds over its series, and how many were defined."""
+    out: dict[int, dict[str, Any]] = {}
+    for table in sorted({s.table for s in all_series}):
+        these = [s for s in all_series if s.table == table]
+        entry: dict[str, Any] = {"series": len(these)}
+        for key in ("mem", "madds"):
+            values = [v for s in these if (v := getattr(s, f"rho_{key}")) is not None]
+            entry[f"rho_{key}"] = sum(values) / len(values) if values else None
+            entry[f"defined_{key}"] = len(values)
+        out[table] = entry
+    return out
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _rho(v: float | None) -> str:
+    return "undefined" if v is None else f"{v:+.2f}"
+
+
+def to_dict(all_rows: list[Row]) -> dict[str, Any]:
+    all_series = series(all_rows)
+    return {
+        "rows": [{"table": r.table, "platform": r.platform, "column": r.column, "row": r.row,
+                  "spec": f"specs/guidelines/{r.spec}", "preset": r.preset,
+                  "bind": {k: int(v) for k, v in r.bind.items()}, "madds": r.madds,
+                  "mem": r.mem, "speed": r.speed, "unit": r.unit, "source": r.source}
+                 for r in all_rows],
+        "series": [{"table": s.table, "platform": s.platform, "column": s.column,
+                    "rho_mem": s.rho_mem, "rho_madds": s.rho_madds} for s in all_series],
+        "tables": {str(k): v for k, v in table_summary(all_series).items()},
+    }
+
+
+def render(all_rows: list[Row], fmt: str = "table") -> str:
+    """Per table: rows (madds, mem, measured speeds), rho per series, and the table's mean rho."""
+    from tabulate import tabulate
+
+    from cost.measures import convention_line
+    from cost.render.profile import format_count
+
+    style = "github" if fmt == "markdown" else "simple"
+    all_series = series(all_rows)
+    summary = table_summary(all_series)
+    out = []
+    for table, title in TABLE_TITLES.items():
+        these = [s for s in all_series if s.table == table]
+        if not these:
+            continue
+        head = f"SNv2 {title}"
+        out += [f"## {head}" if fmt == "markdown" else head, ""]
+        body = [[s.platform, s.column, r.row, format_count(r.madds), format_count(r.mem),
+                 f"{r.speed:g} {r.unit}"] for s in these for r in s.rows]
+        out.append(tabulate(body, headers=["platform", "column", "row", "madds", "mem",
+                                           "measured speed"],
+                            tablefmt=style, disable_numparse=True))
+        out.append("")
+        corr = [[s.platform, s.column, _rho(s.rho_mem), _rho(s.rho_madds)] for s in these]
+        out.append(tabulate(corr, headers=["platform", "column", "rho(speed, mem)",
+                                           "rho(speed, madds)"],
+                            tablefmt=style, disable_numparse=True))
+        e = summary[table]
+        out += ["", f"mean rho over {e['series']} series: with mem {_rho(e['rho_mem'])} "
+                    f"({e['defined_mem']} defined), with madds {_rho(e['rho_madds'])} "
+                    f"({e['defined_madds']} defined; undefined = equal madds in the series)", ""]
+    out.append("rho = Spearman rank correlation; -1: more of the measure, always slower. "
+               "Speeds: cost/papers/data/snv2_speeds.csv (source per row)")
+    out.append(convention_line())
+    return "\n".join(out)
+
+
+def to_csv(all_rows: list[Row]) -> str:
+    import pandas as pd
+
+    rows = to_dict(all_rows)["rows"]
+    for r in rows:
+        r["bind"] = ";".join(f"{k}={v}" for k, v in r["bind"].items())
+    return pd.DataFrame(rows).to_csv(index=False)

@@ -1,0 +1,142 @@
+"""The data behind `cost frontier`: each family's headline variants, reported and computed.
+
+A family's headline rows are the rows of `cost.reported()` marked `frontier` (one per variant:
+the original paper's figure where it gives one), on ImageNet, with a top-1 accuracy. A row linked
+to a bundled spec also gets what `cost` computes for it: madds, params and mem (exact integers,
+`cost.measures`) and the deviation of the computed madds from the reported figure in %.
+
+Families are chosen by spec files (`specs/mobilenet_v2.yaml`: every family with a headline row
+linked to that file, or to a file with the same spec `name:`), by name (`mobilenet_v2`), or by
+default: every family with a headline row linked to a bundled spec that exists.
+
+>>> rows = frontier_rows(families=["shufflenet_v2"])
+>>> rows[["label", "reported_mflops", "madds", "top1"]].values.tolist()[0]
+['0.5×', 41.0, 40476448, 60.3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cost.errors import CostError, SpecError, did_you_mean
+from cost.papers.zoo import Variant, computed, deviation_pct, specs_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+X_METRICS = ("madds", "params", "mem")
+ROW_COLUMNS = ("family", "model", "label", "source", "top1", "reported_mflops", "madds",
+               "madds_dev_pct", "params_m", "params", "params_dev_pct", "mem", "spec", "preset",
+               "bind", "status", "convention")
+
+
+def headline_rows(data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows marked `frontier`, on ImageNet, with a top-1 accuracy."""
+    from cost.papers.reported import reported
+
+    df = reported() if data is None else data
+    return df[df.frontier & (df.dataset == "ImageNet") & df.top1.notna()]
+
+
+def _spec_name(path: Path) -> str | None:
+    from cost.spec.parse import read_spec
+
+    try:
+        return read_spec(path).name
+    except (CostError, OSError):
+        return None
+
+
+def select_families(specs: Sequence[str | Path] = (), families: Sequence[str] = (), *,
+                    data: pd.DataFrame | None = None,
+                    root: Path | None = None) -> tuple[list[str], dict[str, Path]]:
+    """Families to draw, and the spec files to compute linked rows with (user files win).
+
+    Raises SpecError for a family name that does not exist or a spec with no reported accuracy.
+    """
+    rows = headline_rows(data)
+    root = root or specs_dir()
+    known = list(dict.fromkeys(rows.family))
+    linked = {spec: root / spec for spec in dict.fromkeys(rows.spec) if spec}
+    chosen: list[str] = []
+    files: dict[str, Path] = {}
+    for name in families:
+        if name not in known:
+            raise SpecError(f"no family {name!r} in the reported data",
+                            hint=did_you_mean(name, known))
+        chosen.append(name)
+    for arg in specs:
+        path = Path(arg)
+        if not path.is_file():
+            raise SpecError(f"{arg}: no such spec file")
+        same = [s for s, p in linked.items() if p.is_file() and p.resolve() == path.resolve()]
+        if not same:  # a user's copy: match by the spec's name
+            name = _spec_name(path)
+            same = [s for s, p in linked.items() if p.is_file() and _spec_name(p) == name]
+            files.update({s: path for s in same})
+        if not same:
+            with_accuracy = sorted(s for s, p in linked.items() if p.is_file())
+            raise SpecError(f"{arg}: no reported accuracy for this spec",
+                            hint="specs with reported accuracies: " + ", ".join(with_accuracy))
+        chosen += list(dict.fromkeys(rows[rows.spec.isin(same)].family))
+    if not families and not specs:
+        chosen = [f for f in known
+                  if any(linked[s].is_file() for s in rows[rows.family == f].spec if s)]
+    return list(dict.fromkeys(chosen)), files
+
+
+def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = (), *,
+                  data: pd.DataFrame | None = None, root: Path | None = None) -> pd.DataFrame:
+    """Headline rows of the chosen families with computed madds, params, mem and deviations.
+
+    `status`: "ok", "no spec" (not linked), "missing specs/…" or "error: …" (computed columns
+    are then None). Rows are in family order, then by reported cost.
+    """
+    import pandas as pd
+
+    root = root or specs_dir()
+    chosen, files = select_families(specs, families, data=data, root=root)
+    rows = headline_rows(data)
+    out: list[dict[str, Any]] = []
+    for family in chosen:
+        fam = rows[rows.family == family].sort_values("reported_mflops", na_position="last")
+        for r in fam.itertuples(index=False):
+            row = {c: getattr(r, c) for c in ROW_COLUMNS if hasattr(r, c)}
+            row.update(madds=None, params=None, mem=None, madds_dev_pct=None,
+                       params_dev_pct=None, status="no spec")
+            if r.spec:
+                path = files.get(r.spec, root / r.spec)
+                if not path.is_file():
+                    row["status"] = f"missing {root.name}/{r.spec}"
+                else:
+                    try:
+                        total = computed(Variant(str(path.resolve()), r.preset, r.bind), root)
+                    except CostError as e:
+                        row["status"] = f"error: {e}".splitlines()[0]
+                    else:
+                        row.update(status="ok", madds=total.madds, params=total.params,
+                                   mem=total.mem)
+                        if r.reported_mflops == r.reported_mflops:  # not NaN
+                            row["madds_dev_pct"] = deviation_pct(total.madds, r.reported_mflops,
+                                                                 10**6)
+                        if r.params_m == r.params_m:
+                            row["params_dev_pct"] = deviation_pct(total.params, r.params_m,
+                                                                  10**6)
+            out.append(row)
+    return pd.DataFrame({c: pd.Series([row.get(c) for row in out], dtype=object)
+                         for c in ROW_COLUMNS}).infer_objects()
+
+
+def pareto(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points no other point beats: none cheaper-or-equal with higher-or-equal accuracy.
+
+    >>> pareto([(40, 60.3), (38, 56.8), (140, 67.4), (146, 69.4), (149, 63.7), (150, 69.4)])
+    [(38, 56.8), (40, 60.3), (140, 67.4), (146, 69.4)]
+    """
+    best: list[tuple[float, float]] = []
+    for x, y in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not best or y > best[-1][1]:
+            best.append((x, y))
+    return best

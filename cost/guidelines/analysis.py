@@ -41,8 +41,7 @@ Thresholds (from first principles, not fitted to the paper's verdicts):
   (almost) no arithmetic per element moved.
 
 Fusion (`cost.engine.fusion`) changes G4 most: with BN and activations folded, only adds,
-activations
-after adds, and depthwise convs remain element-wise.
+activations after adds, and depthwise convs remain element-wise.
 
 >>> import cost  # doctest: +SKIP
 >>> r = analyze(cost.profile(cost.load("specs/shufflenet_g3.yaml")))  # doctest: +SKIP

@@ -131,3 +131,48 @@ def test_registry() -> None:
         ops.get("chanel_shuffle")
     with pytest.raises(ValueError, match="duplicate registration of op 'conv'"):
         ops.register("conv")(type("Again", (ops.Op,), {}))
+
+
+def test_every_op_declares_a_kind() -> None:
+    """The kind each op declares (cost.ops.base.KINDS): what the conventions count it by, and
+    what `elementwise` and `view` follow from."""
+    kinds = {name: ops.get(name).kind for name in ops.names()}
+    assert set(kinds.values()) <= set(ops.KINDS)
+    assert {name: kinds[name] for name in (
+        "conv", "linear", "bn", "relu", "hard_swish", "maxpool", "avgpool", "adaptive_avgpool",
+        "global_avgpool", "add", "mul", "concat", "channel_split", "channel_shuffle", "flatten",
+        "dropout")} == {
+        "conv": "contraction", "linear": "contraction", "bn": "norm", "relu": "activation",
+        "hard_swish": "activation", "maxpool": "pool", "avgpool": "pool",
+        "adaptive_avgpool": "adaptive_pool", "global_avgpool": "global_pool",
+        "add": "elementwise_binary", "mul": "elementwise_binary", "concat": "data_movement",
+        "channel_split": "data_movement", "channel_shuffle": "data_movement", "flatten": "view",
+        "dropout": "view"}
+    elementwise = {name for name in ops.names() if ops.get(name).elementwise}
+    assert elementwise == {"bn", "relu", "relu6", "sigmoid", "hard_sigmoid", "hard_swish", "add",
+                           "mul"}
+    assert {name for name in ops.names() if ops.get(name).view} == {"flatten", "dropout"}
+
+
+def test_what_guidelines_and_fusion_ask_of_an_op() -> None:
+    conv, linear = ops.get("conv"), ops.get("linear")
+    x = [(1, 8, 10, 10)]
+    assert conv(k=1, groups=2).is_pointwise() and not conv(k=3).is_pointwise()
+    assert conv(k=3, groups="depthwise").is_depthwise(x) and conv(k=3, groups=8).is_depthwise(x)
+    assert conv(out=16, k=3, groups=8).is_depthwise(x)      # depth multiplier 2: still cin/g = 1
+    assert not conv(k=3, groups=4).is_depthwise(x)
+    assert not linear(out=3).is_pointwise() and not ops.get("maxpool")(k=1).is_pointwise()
+    assert conv(k=3).with_bias() == conv(k=3, bias=True)
+    biased = conv(k=3, bias=True)
+    assert biased.with_bias() is biased and ops.get("bn")().with_bias() == ops.get("bn")()
+    assert linear(out=3, bias=False).with_bias() == linear(out=3)
+
+
+def test_doctests_of_the_ops() -> None:
+    import doctest
+    import importlib
+
+    for name in ("base", "registry", "conv", "norm", "activation", "pool", "combine", "reshape",
+                 "kernels"):
+        module = importlib.import_module(f"cost.ops.{name}")
+        assert doctest.testmod(module).failed == 0, name

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, make_dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cost.ops.base import Op, number
 from cost.ops.registry import register
@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 class Elementwise(Op):
     """A unary element-wise op: output shape = input shape."""
 
-    elementwise = True
+    kind = "activation"
     folds_into_previous = True  # applied by the kernel before it, after a folded bn
     kernel: ClassVar[str] = ""  # the function of that name in cost.ops.kernels (set by the factory)
+    torch_class: ClassVar[str] = ""  # the torch.nn module of that name (set by the factory)
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         return xs[0]
@@ -39,32 +40,48 @@ class Elementwise(Op):
 
         return (getattr(kernels, self.kernel)(xs[0]),)
 
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        from torch import nn
 
-def elementwise(name: str, doc: str) -> type[Op]:
-    """Register an element-wise op; its forward is the function `name` of cost.ops.kernels."""
+        return getattr(nn, self.torch_class)()
+
+
+def elementwise(name: str, torch_class: str, doc: str) -> type[Op]:
+    """Register an element-wise op; its forward is the function `name` of cost.ops.kernels, its
+    PyTorch module `torch.nn.<torch_class>()`."""
     cls = make_dataclass(name.title().replace("_", ""), [], bases=(Elementwise,), frozen=True)
     cls.__doc__ = doc
     cls.kernel = name
+    cls.torch_class = torch_class
     return register(name)(cls)
 
 
-elementwise("relu", "max(x, 0).")
-elementwise("relu6", "min(max(x, 0), 6) (MobileNet v2).")
-elementwise("sigmoid", "1 / (1 + exp(-x)) (squeeze-and-excitation gates).")
-elementwise("hard_sigmoid", "relu6(x + 3) / 6 (MobileNet v3).")
-elementwise("hard_swish", "x · relu6(x + 3) / 6 (MobileNet v3).")
+elementwise("relu", "ReLU", "max(x, 0).")
+elementwise("relu6", "ReLU6", "min(max(x, 0), 6) (MobileNet v2).")
+elementwise("sigmoid", "Sigmoid", "1 / (1 + exp(-x)) (squeeze-and-excitation gates).")
+elementwise("hard_sigmoid", "Hardsigmoid", "relu6(x + 3) / 6 (MobileNet v3).")
+elementwise("hard_swish", "Hardswish", "x · relu6(x + 3) / 6 (MobileNet v3).")
 
 
 @register("dropout")
 @dataclass(frozen=True)
-class Dropout(Elementwise):
-    """Dropout: the identity at inference; `p` is recorded for the record (and for PyTorch)."""
+class Dropout(Op):
+    """Dropout: the identity at inference; `p` is recorded for the record (and for PyTorch).
 
-    elementwise = False  # no work at inference: a no-op, not an element-wise kernel
-    folds_into_previous = False
-    view = True
+    No work at inference: a no-op (kind `view`), not an element-wise kernel.
+    """
+
+    kind = "view"
     p: object = number(Fraction(1, 2), low=0, high=1, doc="drop probability (training only)")
+
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        return xs[0]
 
     def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
                 tally: Tally) -> tuple[np.ndarray, ...]:
         return (xs[0],)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        from torch import nn
+
+        return nn.Dropout(float(self.p))

@@ -12,7 +12,20 @@ every argument without knowing any op by name. An op defines, together:
 - memory access follows `cost.measures.memory_access` for every op;
 - `forward(xs, weights, tally)`: the numpy reference kernel (float32 arrays in, a tuple out),
   counting the multiply-adds it executes in `tally` (`cost.ops.kernels.Tally`); `cost check`
-  compares its output shapes and that count with the shape rule and `madds`.
+  compares its output shapes and that count with the shape rule and `madds`;
+- `torch_module(in_shape)`: the stock PyTorch module computing it, for the test oracle
+  (`cost.reference.torch_module`); torch is imported inside the method, never by `import cost`;
+- `kind`: what kind of op it is, one of `KINDS`. The profilers' counting rules are written per
+  kind (`cost.conventions.tools`), so a new op of a known kind is counted under every convention
+  without a line there, unless a tool treats that very op specially. The kind also decides
+  `elementwise` and `view` (`ELEMENTWISE_KINDS`, `VIEW_KINDS`).
+
+The kinds (a closed set: a new kind needs a rule in every convention, which
+tests/test_conventions.py checks):
+
+>>> sorted(KINDS)  # doctest: +NORMALIZE_WHITESPACE
+['activation', 'adaptive_pool', 'contraction', 'data_movement', 'elementwise_binary',
+ 'global_pool', 'norm', 'pool', 'view']
 """
 
 from __future__ import annotations
@@ -46,6 +59,22 @@ if TYPE_CHECKING:
 
 REQUIRED = MISSING
 
+KINDS: dict[str, str] = {
+    "contraction": "products summed over a weight tensor, the paper's multiply-adds (conv, linear)",
+    "norm": "a per-channel affine map from statistics, folded at inference (bn)",
+    "activation": "a unary function applied to each element (relu, sigmoid, hard_swish, ...)",
+    "pool": "a reduction over sliding k×k windows (maxpool, avgpool)",
+    "adaptive_pool": "a reduction over bins that tile the map into size×size (adaptive_avgpool)",
+    "global_pool": "a reduction of each whole map to one value per channel (global_avgpool)",
+    "elementwise_binary": "arithmetic between the elements of two or more broadcast inputs "
+                          "(add, mul)",
+    "data_movement": "elements copied or reordered, no arithmetic (concat, channel_split, "
+                     "channel_shuffle)",
+    "view": "a reshape or the identity at inference: no kernel, no traffic (flatten, dropout)",
+}
+ELEMENTWISE_KINDS = frozenset({"norm", "activation", "elementwise_binary"})  # `Op.elementwise`
+VIEW_KINDS = frozenset({"view"})  # `Op.view`
+
 
 def size(default: Any = REQUIRED, *, minimum: int = 1, keywords: tuple[str, ...] = (),
          doc: str = "") -> Any:
@@ -74,13 +103,23 @@ class Op:
 
     name: ClassVar[str] = ""
     arity: ClassVar[int | None] = 1  # number of inputs; None means two or more
+    kind: ClassVar[str] = ""  # one of KINDS; `register` refuses an op without one
+    # both follow from `kind` (set for each subclass by __init_subclass__, never by hand):
     elementwise: ClassVar[bool] = False  # pure per-element op (ShuffleNet V2's G4 "element-wise")
     view: ClassVar[bool] = False  # a view or the identity at inference: no kernel, no traffic
     # deployment fusion (cost.engine.fusion): a per-channel affine map (bn) and the activation
-    # after it
-    # fold into the layer before them when that layer can absorb them (conv, linear)
+    # after it fold into the layer before them when that layer can absorb them (conv, linear)
     absorbs_affine: ClassVar[bool] = False
     folds_into_previous: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for trait in ("elementwise", "view"):
+            if trait in cls.__dict__:
+                raise TypeError(f"{cls.__name__} sets {trait!r}: declare its kind instead "
+                                "(cost.ops.base.KINDS)")
+        cls.elementwise = cls.kind in ELEMENTWISE_KINDS
+        cls.view = cls.kind in VIEW_KINDS
 
     # --- shape rule -------------------------------------------------------------------------
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
@@ -120,6 +159,29 @@ class Op:
         """Random weights made realistic for inputs `xs`: statistics buffers (BN's running mean
         and variance) estimated from them, as a network's first batch would. The identity here."""
         return weights
+
+    # --- PyTorch translation (the test oracle) ------------------------------------------------
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        """The stock `torch.nn` module computing this op on a first input of `in_shape` (bound
+        ints), called with the op's inputs as arguments; its parameters and buffers are named
+        and laid out as `weights` and `buffers` say. Import torch inside the method."""
+        raise NotImplementedError(f"op {self.name!r} has no PyTorch translation")
+
+    # --- what the guidelines ask of a contraction (cost.guidelines) ---------------------------
+    def is_pointwise(self) -> bool:
+        """A 1×1 contraction over channels (conv with k = 1): ShuffleNet V2's G1 and G2."""
+        return False
+
+    def is_depthwise(self, xs: Sequence[Shape]) -> bool:
+        """A contraction whose every output element reads one input channel: k² multiply-adds
+        per output element (ShuffleNet V2's G4 counts it as element-wise)."""
+        return False
+
+    # --- deployment fusion (cost.engine.fusion) -----------------------------------------------
+    def with_bias(self) -> Op:
+        """The op once a folded bn's shift became its bias (an op that `absorbs_affine`):
+        itself when it has a bias already, or cannot have one."""
+        return self
 
 
 def feature_map(x: Shape, op: str) -> tuple[sint, sint, sint, sint]:

@@ -6,7 +6,7 @@ import functools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cost.errors import ShapeError
 from cost.ops.base import Op
@@ -39,13 +39,42 @@ def broadcast(xs: Sequence[Shape], check: Checker, op: str) -> Shape:
     return tuple(out)
 
 
+@functools.cache
+def _torch_modules() -> dict[str, type]:
+    """The torch modules of add, mul and concat, which torch.nn has none for; made (and torch
+    imported) on first use. Each takes the op's inputs as arguments. `x + y` and `x * y` are
+    Tensor.__add__ / __mul__, which the tools count as cost.conventions.tools says."""
+    import torch
+    from torch import nn
+
+    class Sum(nn.Module):
+        def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+            out = xs[0]
+            for x in xs[1:]:
+                out = out + x
+            return out
+
+    class Product(nn.Module):
+        def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+            out = xs[0]
+            for x in xs[1:]:
+                out = out * x
+            return out
+
+    class Concat(nn.Module):
+        def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+            return torch.cat(xs, dim=1)
+
+    return {"Sum": Sum, "Product": Product, "Concat": Concat}
+
+
 @register("add")
 @dataclass(frozen=True)
 class Add(Op):
     """Element-wise sum of two or more tensors (residual shortcuts); shapes must broadcast."""
 
     arity = None
-    elementwise = True
+    kind = "elementwise_binary"
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         return broadcast(xs, check, "add")
@@ -53,6 +82,9 @@ class Add(Op):
     def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
                 tally: Tally) -> tuple[np.ndarray, ...]:
         return (functools.reduce(operator.add, xs),)  # numpy broadcasting, like the shape rule
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        return _torch_modules()["Sum"]()
 
 
 @register("mul")
@@ -64,7 +96,7 @@ class Mul(Op):
     """
 
     arity = None
-    elementwise = True
+    kind = "elementwise_binary"
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         return broadcast(xs, check, "mul")
@@ -73,6 +105,9 @@ class Mul(Op):
                 tally: Tally) -> tuple[np.ndarray, ...]:
         return (functools.reduce(operator.mul, xs),)  # element-wise: not a contraction, 0 madds
 
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        return _torch_modules()["Product"]()
+
 
 @register("concat")
 @dataclass(frozen=True)
@@ -80,6 +115,7 @@ class Concat(Op):
     """Concatenation along channels (dim 1); all other dimensions must agree. Pure data movement."""
 
     arity = None
+    kind = "data_movement"
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         ranks = {len(x) for x in xs}
@@ -99,3 +135,6 @@ class Concat(Op):
         import numpy as np
 
         return (np.concatenate(xs, axis=1),)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        return _torch_modules()["Concat"]()

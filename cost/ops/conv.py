@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cost.errors import ShapeError
 from cost.ops.base import Op, feature_map, flag, size, window_out
@@ -17,9 +18,20 @@ if TYPE_CHECKING:
     from cost.ops.kernels import Tally
 
 
+@dataclass(frozen=True)
+class _Contraction(Op):
+    """A layer of multiply-adds over a weight tensor, with an optional `bias` field."""
+
+    kind = "contraction"
+    absorbs_affine = True  # a following bn folds into its weights and bias (cost.engine.fusion)
+
+    def with_bias(self) -> Op:
+        return self if self.bias else dataclasses.replace(self, bias=True)
+
+
 @register("conv")
 @dataclass(frozen=True)
-class Conv(Op):
+class Conv(_Contraction):
     """2-D convolution, NCHW; `groups: depthwise` means groups = in-channels (and out = in).
 
     madds  = n·h'·w' · k² · (cin/g) · cout       one multiply-add per weight per output pixel;
@@ -32,7 +44,6 @@ class Conv(Op):
     True
     """
 
-    absorbs_affine = True  # a following bn folds into its weights and bias (cost.engine.fusion)
     out: sint | None = size(None, doc="output channels (default: input channels)")
     k: sint = size(1, doc="kernel size (square)")
     stride: sint = size(1)
@@ -84,10 +95,25 @@ class Conv(Op):
             y += weights["bias"][:, None, None]
         return (y,)
 
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        import torch
+
+        cin = in_shape[1]
+        return torch.nn.Conv2d(cin, self.channels_out(cin), self.k, self.stride, self.pad,
+                               self.dilation, self.group_count(cin), bias=self.bias)
+
+    def is_pointwise(self) -> bool:
+        return self.k == 1
+
+    def is_depthwise(self, xs: Sequence[Shape]) -> bool:
+        """One input channel per group: cin/g = 1, so k² multiply-adds per output element."""
+        cin = xs[0][1]
+        return div(cin, self.group_count(cin)) == 1
+
 
 @register("linear")
 @dataclass(frozen=True)
-class Linear(Op):
+class Linear(_Contraction):
     """Fully connected layer on (n, features); flatten a feature map first.
 
     madds  = n · fin · out
@@ -97,7 +123,6 @@ class Linear(Op):
     960000
     """
 
-    absorbs_affine = True
     out: sint = size(doc="output features")
     bias: bool = flag(True, doc="learnable bias (default on, as torch.nn.Linear)")
 
@@ -127,3 +152,8 @@ class Linear(Op):
         if self.bias:
             y += weights["bias"]
         return (y,)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        import torch
+
+        return torch.nn.Linear(in_shape[1], self.out, bias=self.bias)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cost.ops.base import Op
 from cost.ops.registry import register
@@ -27,7 +27,7 @@ class BatchNorm(Op):
     {'weight': (24,), 'bias': (24,)}
     """
 
-    elementwise = True
+    kind = "norm"
     folds_into_previous = True  # a per-channel affine map: folds into the conv before it
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
@@ -66,3 +66,9 @@ class BatchNorm(Op):
         x = xs[0]
         per_channel = (-1,) + (1,) * (x.ndim - 2)  # (c, 1, 1) for NCHW, (c,) for (n, c)
         return (x * scale.reshape(per_channel) + shift.reshape(per_channel),)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        """BatchNorm2d on a feature map, BatchNorm1d on (n, c); eval mode uses the buffers."""
+        from torch import nn
+
+        return nn.BatchNorm2d(in_shape[1]) if len(in_shape) == 4 else nn.BatchNorm1d(in_shape[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cost.ops.base import Op, feature_map, flag, size, window_out
 from cost.ops.registry import register
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class _WindowPool(Op):
+    kind = "pool"
+    torch_class: ClassVar[str] = ""  # the torch.nn module: MaxPool2d, AvgPool2d
     k: sint = size(doc="window size (square)")
     stride: sint | None = size(None, doc="default: k, as in PyTorch")
     pad: sint = size(0, minimum=0)
@@ -36,6 +38,12 @@ class _WindowPool(Op):
         """(k, stride, pad, ceil_mode) for the kernels of cost.ops.kernels."""
         return self.k, self.k if self.stride is None else self.stride, self.pad, self.ceil_mode
 
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        from torch import nn
+
+        return getattr(nn, self.torch_class)(self.k, self.stride, self.pad,
+                                             ceil_mode=self.ceil_mode)
+
 
 @register("maxpool")
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class MaxPool(_WindowPool):
     >>> MaxPool(k=3, stride=2, pad=1).output([(1, 24, 112, 112)], Checker())
     (1, 24, 56, 56)
     """
+
+    torch_class = "MaxPool2d"
 
     def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
                 tally: Tally) -> tuple[np.ndarray, ...]:
@@ -63,6 +73,8 @@ class AvgPool(_WindowPool):
     (count_include_pad=True), which megvii's ShuffleNet uses.
     """
 
+    torch_class = "AvgPool2d"
+
     def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
                 tally: Tally) -> tuple[np.ndarray, ...]:
         from cost.ops.kernels import avgpool2d
@@ -75,6 +87,8 @@ class AvgPool(_WindowPool):
 class GlobalAvgPool(Op):
     """Average over the whole map: (n, c, h, w) -> (n, c, 1, 1)."""
 
+    kind = "global_pool"
+
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         n, c, _, _ = feature_map(xs[0], "global_avgpool")
         return (n, c, 1, 1)
@@ -82,6 +96,13 @@ class GlobalAvgPool(Op):
     def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
                 tally: Tally) -> tuple[np.ndarray, ...]:
         return (xs[0].mean(axis=(2, 3), keepdims=True),)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        """nn.AdaptiveAvgPool2d(1), as torchvision builds it (not x.mean((2, 3)), which the tools
+        count differently: cost.conventions.tools)."""
+        from torch import nn
+
+        return nn.AdaptiveAvgPool2d(1)
 
 
 @register("adaptive_avgpool")
@@ -98,6 +119,7 @@ class AdaptiveAvgPool(Op):
     (1, 256, 6, 6)
     """
 
+    kind = "adaptive_pool"
     # `size` on the right is cost.ops.base.size: the class body binds the field after the call
     size: sint = size(doc="output height = width")
 
@@ -111,3 +133,8 @@ class AdaptiveAvgPool(Op):
         from cost.ops.kernels import adaptive_avgpool2d
 
         return (adaptive_avgpool2d(xs[0], self.size),)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        from torch import nn
+
+        return nn.AdaptiveAvgPool2d(self.size)

@@ -1,9 +1,10 @@
 """The op registry (`cost.ops.registry`): the single source of truth for what each op's shape and
 costs are.
 
-Ops register by name with `@register("conv")`; a second registration of a name raises. `get`
+Ops register by name with `@register("conv")`; a second registration of a name raises, and so
+does an op that declares no kind of `cost.ops.base.KINDS` (the conventions count by kind). `get`
 fails on an unknown name with the closest known names suggested. The parser and the engine look
-ops up here and never name one.
+ops up here and never name one. `unregister` undoes a registration (tests that define an op).
 
 >>> get("conv").name
 'conv'
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cost.errors import UnknownOpError, did_you_mean
-from cost.ops.base import Op
+from cost.ops.base import KINDS, Op
 
 _REGISTRY: dict[str, type[Op]] = {}
 
@@ -25,6 +26,9 @@ def register(name: str) -> Callable[[type[Op]], type[Op]]:
     def add(cls: type[Op]) -> type[Op]:
         if name in _REGISTRY:
             raise ValueError(f"duplicate registration of op {name!r}")
+        if cls.kind not in KINDS:
+            raise ValueError(f"op {name!r} declares kind {cls.kind!r}, not one of "
+                             + ", ".join(KINDS) + " (cost.ops.base.KINDS)")
         cls.name = name
         _REGISTRY[name] = cls
         return cls
@@ -49,3 +53,9 @@ def names() -> list[str]:
 def is_registered(name: str) -> bool:
     return name in _REGISTRY
 
+
+
+def unregister(name: str) -> type[Op]:
+    """Remove the op registered as `name` and return it: for tests that register an op of their
+    own, so that the registry is as before when they finish."""
+    return _REGISTRY.pop(name)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cost.ops.base import Op, feature_map, size
 from cost.ops.registry import register
@@ -25,6 +26,7 @@ class ChannelSplit(Op):
     ((1, 58, 28, 28), (1, 58, 28, 28))
     """
 
+    kind = "data_movement"
     parts: sint = size(2)
 
     def outputs(self, xs: Sequence[Shape], check: Checker) -> tuple[Shape, ...]:
@@ -42,6 +44,10 @@ class ChannelSplit(Op):
         parts = x.reshape(n, self.parts, c // self.parts, h, w)
         return tuple(parts[:, i] for i in range(self.parts))
 
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        """torch.chunk along channels, in a module of its own (torch.nn has none)."""
+        return _torch_chunk()(self.parts)
+
 
 @register("channel_shuffle")
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class ChannelShuffle(Op):
     (1, 60, 56, 56)
     """
 
+    kind = "data_movement"
     groups: sint = size(doc="groups g; must divide the channels")
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
@@ -67,13 +74,18 @@ class ChannelShuffle(Op):
         g = self.groups
         return (x.reshape(n, g, c // g, h, w).transpose(0, 2, 1, 3, 4).reshape(n, c, h, w),)
 
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        from torch import nn
+
+        return nn.ChannelShuffle(self.groups)
+
 
 @register("flatten")
 @dataclass(frozen=True)
 class Flatten(Op):
     """(n, c, h, w) -> (n, c·h·w), before a linear layer. A view: no memory traffic."""
 
-    view = True
+    kind = "view"
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         x = xs[0]
@@ -82,3 +94,25 @@ class Flatten(Op):
     def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
                 tally: Tally) -> tuple[np.ndarray, ...]:
         return (xs[0].reshape(xs[0].shape[0], -1),)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        from torch import nn
+
+        return nn.Flatten()
+
+
+@functools.cache
+def _torch_chunk() -> type:
+    """The torch module of channel_split: torch.chunk(x, parts, dim=1); made on first use."""
+    import torch
+    from torch import nn
+
+    class Chunk(nn.Module):
+        def __init__(self, parts: int) -> None:
+            super().__init__()
+            self.parts = parts
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            return torch.chunk(x, self.parts, dim=1)
+
+    return Chunk

@@ -1,4 +1,5 @@
-"""A guidelines `Report` as JSON, a terminal or markdown table, or CSV. Numbers become text here.
+"""A guidelines `Report` as JSON, a terminal or markdown table, or CSV (numbers and JSON values
+written by `cost.render.format`).
 
 JSON: {"spec", "bindings", "guidelines": {"G1": {"violated", "score", "worst": [...]}, ...},
 "blocks": [...]}; scores are shares (0.147 = 14.7%) except G3's, a count of branches.
@@ -6,7 +7,6 @@ JSON: {"spec", "bindings", "guidelines": {"G1": {"violated", "score", "worst": [
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cost.guidelines.analysis import (
@@ -22,7 +22,8 @@ from cost.guidelines.analysis import (
     share,
 )
 from cost.measures import convention_line
-from cost.render.profile import format_count, header
+from cost.render.format import dumps, fixed, format_count, percent
+from cost.render.profile import header
 from cost.symbolic import render
 
 SCORE_TEXT = {  # what each score measures
@@ -35,12 +36,12 @@ LIMIT_TEXT = {  # why each limit: cost.guidelines.analysis
     "G1": AVOIDABLE_TOLERANCE_TEXT,
     "G2": AVOIDABLE_TOLERANCE_TEXT,
     "G3": f"{MAX_BRANCHES}: one computing path and one identity path",
-    "G4": f"{float(ELEMENTWISE_MAJORITY):.0%}: most traffic in ops with (almost) no arithmetic",
+    "G4": f"{percent(ELEMENTWISE_MAJORITY, 0)}: most traffic in ops with (almost) no arithmetic",
 }
 
 
 def _pct(value: Any) -> str:
-    return "-" if value is None else f"{number(value):.1%}"
+    return "-" if value is None else percent(number(value))
 
 
 def _score_text(guideline: str, value: Any) -> str:
@@ -96,7 +97,7 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2)
+    return dumps(to_dict(report))
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def _conv_brief(c: Pointwise, guideline: str) -> str:
     widths = f"{render(c.c_in)}->{render(c.c_out)}"
     if guideline == "G2":
         return f"{name} {widths} g={render(c.groups)} (+{_pct(share(c.extra, c.mem))})"
-    return f"{name} {widths} ({number(c.over_bound):.2f}x bound)"
+    return f"{name} {widths} ({fixed(number(c.over_bound), 2)}x bound)"
 
 
 def _worst_text(block: Block, guideline: str) -> str:
@@ -127,7 +128,7 @@ def _worst_text(block: Block, guideline: str) -> str:
 
 def _share_pct(part: Any, whole: Any) -> str:
     value = _share(part, whole)
-    return "-" if value is None else f"{value:.1%}"
+    return "-" if value is None else percent(value)
 
 
 def verdict_lines(report: Report, fmt: str = "table") -> list[str]:
@@ -189,3 +190,12 @@ def to_csv(report: Report) -> str:
 
     rows = [{k: v for k, v in _block(b).items() if k != "convs"} for b in report.blocks]
     return pd.DataFrame(rows).to_csv(index=False)
+
+
+def render_guidelines(report: Report, fmt: str = "table") -> str:
+    """The report in `fmt`: table, markdown, csv or json."""
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "csv":
+        return to_csv(report)
+    return render_text(report, fmt)

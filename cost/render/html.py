@@ -33,7 +33,8 @@ import numpy as np
 
 from cost.errors import SpecError
 from cost.measures import convention_line
-from cost.render.sweep import header, summary_lines, to_csv, value_text
+from cost.render.format import exact, significant, value_text
+from cost.render.sweep import header, summary_lines, to_csv
 
 FILES = ("index.html", "sweep.csv", "summary.md")
 MAX_PLOTTED = 20_000
@@ -98,7 +99,7 @@ def pareto_rows(sweep: Any) -> tuple[list[str], list[list[str]]]:
     rows = []
     for i in idx:
         rows.append([*(value_text(sweep.grid[n][sweep.indices(n)[i]]) for n in names),
-                     *(f"{metrics[m][i]:,}" for m in metrics), f"{intensity[i]:.4g}"])
+                     *(exact(metrics[m][i]) for m in metrics), significant(intensity[i], 4)])
     return [*names, "madds", "params", "mem", "intensity"], rows
 
 
@@ -175,7 +176,7 @@ def plots(sweep: Any) -> list[tuple[str, str]]:
     data = {m: np.asarray(sweep.number(m)[idx], dtype=np.float64)
             for m in ("madds", "params", "mem")}
     data["intensity"] = sweep.intensity()[idx]
-    shown = f"{len(idx):,} of {int((sweep.valid & sweep.kept).sum()):,} valid points"
+    shown = f"{exact(len(idx))} of {exact(int((sweep.valid & sweep.kept).sum()))} valid points"
     out = [(f"madds vs params ({shown})",
             _scatter(data["params"], data["madds"], front, "params", "madds", "madds vs params")),
            (f"madds vs mem ({shown})",
@@ -217,8 +218,8 @@ def _table_html(headers: list[str], rows: list[list[str]], left: int = 0) -> str
 def render_html(sweep: Any) -> str:
     s = sweep.summary()
     headers, rows = pareto_rows(sweep)
-    reasons = [[r, f"{n:,}"] for r, n in s["invalid_reasons"].items()]
-    grid = [[n, f"{len(v):,}", ", ".join(value_text(x) for x in v[:12])
+    reasons = [[r, exact(n)] for r, n in s["invalid_reasons"].items()]
+    grid = [[n, exact(len(v)), ", ".join(value_text(x) for x in v[:12])
              + (", ..." if len(v) > 12 else "")] for n, v in sweep.grid.items()]
     figures = "\n".join(
         f'<figure><img alt="{html.escape(c)}" src="data:image/png;base64,{png}">'
@@ -242,7 +243,7 @@ def render_html(sweep: Any) -> str:
               "madds, params and mem at once, by increasing madds.</p>",
               _table_html(headers, rows) if rows else "<p>(no valid point)</p>"]
     if s["pareto"] > len(rows):
-        parts.append(f'<p class="muted">first {len(rows)} of {s["pareto"]:,}</p>')
+        parts.append(f'<p class="muted">first {len(rows)} of {exact(s["pareto"])}</p>')
     parts += ["<h2>Plots</h2>", f'<div class="plots">{figures}</div>',
               '<p class="muted">Data: sweep.csv next to this file.</p>', "</body></html>"]
     return "\n".join(parts)

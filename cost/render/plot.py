@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cost.papers.frontier import X_METRICS, frontier_rows, pareto
+from cost.render.format import significant
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,8 +136,8 @@ def tick_label(millions: float) -> str:
     """
     for scale, suffix in ((1e3, "G"), (1.0, "M"), (1e-3, "K")):
         if millions >= scale:
-            return f"{millions / scale:g}{suffix}"
-    return f"{millions * 1e6:g}"
+            return significant(millions / scale, 6) + suffix
+    return significant(millions * 1e6, 6)
 
 
 def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), x: str = "madds",
@@ -230,6 +231,17 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
     if labels:
         place(ax, [s for s in shown if s[2]])
     return fig
+
+
+def written_lines(rows: pd.DataFrame, x: str, out: str | Path,
+                  csv_path: str | Path | None = None) -> tuple[list[str], str]:
+    """What `cost frontier` says after writing: notes on left-out computed points (for stderr),
+    and the line naming the figure, how many variants and families it shows, and the CSV."""
+    notes = [f"note: {status}: computed points left out"
+             for status in dict.fromkeys(rows.status) if status not in ("ok", "no spec")]
+    shown = rows if x == "madds" else rows[rows.status == "ok"]
+    return notes, (f"wrote {out}: {len(shown)} variants of {shown.family.nunique()} families"
+                   + (f"; rows in {csv_path}" if csv_path else ""))
 
 
 def save(fig: Figure, out: str | Path, *, dpi: int = 150) -> Path:

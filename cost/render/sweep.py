@@ -1,51 +1,32 @@
-"""Rendering of sweeps and solutions: numbers become text only here (and in cost.render.html).
+"""Rendering of sweeps and solutions (numbers and JSON values written by `cost.render.format`).
 
 Sweep rows carry the bindings, madds, params, mem, intensity, valid, reason and pareto. Metrics
 are exact integers (blank, or null in JSON, where the point is invalid); binding values are
-exact (`0.25`, or `1/3` when no short decimal is exact); intensity (madds per element moved) has
-4 significant figures in tables and full float precision in CSV and JSON.
-
->>> value_text(Fraction(1, 4)), value_text(Fraction(1, 3)), value_text(224)
-('0.25', '1/3', '224')
+exact (`0.25`, or `1/3` when no short decimal is exact: `value_text`; in JSON a number where
+a short decimal is exact, `decimal_value`); intensity (madds per element moved) has 4 significant
+figures in tables and full float precision in CSV and JSON.
 """
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from cost.measures import convention_line
-from cost.render.profile import format_count
+from cost.render.format import (
+    decimal_value,
+    dumps,
+    exact,
+    fixed,
+    format_count,
+    significant,
+    value_text,
+)
 from cost.symbolic import render
 
 COLUMNS = ("madds", "params", "mem", "intensity", "valid", "reason", "pareto")
-
-
-def value_text(v: Any) -> str:
-    """An exact binding value: ints plainly, finite decimals as decimals, else p/q."""
-    if isinstance(v, Fraction):
-        q = v.denominator
-        for p in (2, 5):
-            while q % p == 0:
-                q //= p
-        if q == 1:
-            text = f"{float(v):.15g}"
-            if Fraction(text) == v:
-                return text
-        return render(v)
-    return str(v)
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, Fraction):
-        text = value_text(v)
-        return float(text) if "/" not in text else text
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
 
 
 def _columns(sweep: Any, rows: str = "kept") -> dict[str, np.ndarray]:
@@ -80,18 +61,23 @@ def header(sweep: Any) -> str:
 
 def summary_lines(sweep: Any) -> list[str]:
     s = sweep.summary()
-    lines = [f"points: {s['points']:,} · valid: {s['valid']:,}"
-             + (f" · kept by --where {sweep.where!r}: {s['kept']:,}" if sweep.where else "")
-             + f" · Pareto front (madds, params, mem minimal): {s['pareto']:,}"]
+    lines = [f"points: {exact(s['points'])} · valid: {exact(s['valid'])}"
+             + (f" · kept by --where {sweep.where!r}: {exact(s['kept'])}" if sweep.where else "")
+             + f" · Pareto front (madds, params, mem minimal): {exact(s['pareto'])}"]
     for metric in ("madds", "params", "mem"):
         if s[metric] is not None:
             lo, hi = s[metric]
             lines.append(f"{metric}: {format_count(lo)} to {format_count(hi)}")
     for reason, count in list(s["invalid_reasons"].items())[:5]:
-        lines.append(f"invalid ({count:,}): {reason}")
+        lines.append(f"invalid ({exact(count)}): {reason}")
     if len(s["invalid_reasons"]) > 5:
         lines.append(f"invalid: {len(s['invalid_reasons']) - 5} more reasons")
     return lines
+
+
+def report_lines(sweep: Any, index: Any) -> list[str]:
+    """What `cost sweep --report DIR` prints: the header, the summary and where the report is."""
+    return [header(sweep), *summary_lines(sweep), f"report: {index} (+ sweep.csv, summary.md)"]
 
 
 def render_table(sweep: Any, fmt: str = "table") -> str:
@@ -105,9 +91,9 @@ def render_table(sweep: Any, fmt: str = "table") -> str:
         row = [value_text(cols[n][i]) for n in names]
         for metric in ("madds", "params", "mem"):
             v = cols[metric][i]
-            row.append("" if v is None else f"{v:,}")
+            row.append("" if v is None else exact(v))
         x = cols["intensity"][i]
-        row += ["" if np.isnan(x) else f"{x:.4g}", "yes" if cols["valid"][i] else "no",
+        row += ["" if np.isnan(x) else significant(x, 4), "yes" if cols["valid"][i] else "no",
                 cols["reason"][i], "yes" if cols["pareto"][i] else ""]
         body.append(row)
     style = "github" if fmt == "markdown" else "simple"
@@ -145,14 +131,14 @@ def to_json(sweep: Any) -> str:
         "spec": sweep.form.spec.path,
         "name": sweep.form.spec.name,
         "preset": sweep.form.spec.preset,
-        "fixed": {k: _json_value(v) for k, v in sweep.form.fixed.items()},
-        "grid": {n: [_json_value(v) for v in vs] for n, vs in sweep.grid.items()},
+        "fixed": {k: decimal_value(v) for k, v in sweep.form.fixed.items()},
+        "grid": {n: [decimal_value(v) for v in vs] for n, vs in sweep.grid.items()},
         "where": sweep.where,
         "convention": convention_line(1),
-        "summary": {k: (list(map(_json_value, v)) if isinstance(v, tuple) else v)
+        "summary": {k: (list(map(decimal_value, v)) if isinstance(v, tuple) else v)
                     for k, v in summary.items()},
         "rows": [
-            {**{n: _json_value(cols[n][i]) for n in names},
+            {**{n: decimal_value(cols[n][i]) for n in names},
              **{m: cols[m][i] for m in ("madds", "params", "mem")},
              "intensity": None if np.isnan(cols["intensity"][i]) else float(cols["intensity"][i]),
              "valid": bool(cols["valid"][i]), "reason": cols["reason"][i],
@@ -160,7 +146,7 @@ def to_json(sweep: Any) -> str:
             for i in range(len(cols["valid"]))
         ],
     }
-    return json.dumps(doc, indent=2)
+    return dumps(doc)
 
 
 def render_sweep(sweep: Any, fmt: str) -> str:
@@ -188,7 +174,7 @@ def _solution_rows(sol: Any) -> list[dict[str, Any]]:
 
 def render_solution(sol: Any, fmt: str = "table") -> str:
     if fmt == "json":
-        return json.dumps(solution_doc(sol), indent=2)
+        return dumps(solution_doc(sol))
     if fmt == "csv":
         import csv
         import io
@@ -214,15 +200,16 @@ def _solution_text(sol: Any, fmt: str) -> str:
         parts.append(f"preset {spec.preset}")
     if sol.fixed:
         parts.append(", ".join(f"{k}={render(v)}" for k, v in sol.fixed.items()))
-    target = f"{sol.target:,}" if isinstance(sol.target, int) else render(sol.target)
+    target = exact(sol.target)
     parts.append(f"solve {sol.metric}({sol.name}) = {target}")
     lines = [" · ".join(parts), "", f"{sol.metric}({sol.name}) = {sol.formula}"]
     lines += [f"  where {k} = {v}" for k, v in sol.where.items()]
     for root in sol.roots:
         if root.exact is not None:
-            lines.append(f"solution (exact): {sol.name} = {root.exact} ≈ {root.value:.6g}")
+            lines.append(f"solution (exact): {sol.name} = {root.exact} "
+                         f"≈ {significant(root.value, 6)}")
         elif root.value is not None:
-            lines.append(f"solution (numeric): {sol.name} ≈ {root.value:.6g}")
+            lines.append(f"solution (numeric): {sol.name} ≈ {significant(root.value, 6)}")
         else:
             lines.append(f"solution: between {sol.name} = {value_text(root.below.value)} and "
                          f"{value_text(root.above.value)} ({sol.name} takes no values between)")
@@ -238,9 +225,9 @@ def _solution_text(sol: Any, fmt: str) -> str:
                 body.append([side, "none", "", "", "", "", ""])
                 continue
             delta = Fraction(n.metrics[sol.metric]) - Fraction(sol.target)
-            body.append([side, value_text(n.value), *(f"{n.metrics[m]:,}" for m in
+            body.append([side, value_text(n.value), *(exact(n.metrics[m]) for m in
                                                        ("madds", "params", "mem")),
-                         f"{'+' if delta >= 0 else ''}{float(delta):,.0f}",
+                         fixed(delta, 0, sign=True, grouped=True),
                          "nearest" if n is nearest else ""])
         style = "github" if fmt == "markdown" else "simple"
         lines.append(tabulate(body, headers=["", sol.name, "madds", "params", "mem",
@@ -256,14 +243,14 @@ def _solution_text(sol: Any, fmt: str) -> str:
 def solution_doc(sol: Any) -> dict[str, Any]:
     return {
         "spec": sol.spec.path, "name": sol.spec.name, "preset": sol.spec.preset,
-        "fixed": {k: _json_value(v) for k, v in sol.fixed.items()},
-        "solve_for": sol.name, "metric": sol.metric, "target": _json_value(sol.target),
+        "fixed": {k: decimal_value(v) for k, v in sol.fixed.items()},
+        "solve_for": sol.name, "metric": sol.metric, "target": decimal_value(sol.target),
         "formula": str(sol.formula), "where": {str(k): str(v) for k, v in sol.where.items()},
         "method": sol.method,
         "roots": [
             {"exact": None if r.exact is None else str(r.exact), "value": r.value,
-             "step": None if r.step is None else _json_value(r.step),
-             **{side: None if n is None else {"value": _json_value(n.value), **n.metrics,
+             "step": None if r.step is None else decimal_value(r.step),
+             **{side: None if n is None else {"value": decimal_value(n.value), **n.metrics,
                                               "nearest": n is r.nearest(sol.target, sol.metric)}
                 for side, n in (("below", r.below), ("above", r.above))}}
             for r in sol.roots

@@ -14,13 +14,13 @@ JSON keep the exact integers.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import textwrap
 from typing import TYPE_CHECKING, Any
 
 from cost.papers.zoo import TOLERANCE_PCT
+from cost.render.format import dumps, exact, fixed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,18 +59,18 @@ def _missing(v: Any) -> bool:
 
 
 def millions(v: Any) -> str:
-    return "" if _missing(v) else f"{v / 1e6:,.2f}"
+    return "" if _missing(v) else fixed(v / 1e6, 2, grouped=True)
 
 
 def reported_figure(v: Any) -> str:
     """As written in the data: 15,300 · 828.3 · 1.248424."""
     if _missing(v):
         return ""
-    return f"{int(v):,}" if float(v).is_integer() else repr(float(v))
+    return exact(int(v)) if float(v).is_integer() else repr(float(v))
 
 
 def percent(v: Any) -> str:
-    return "" if _missing(v) else f"{v:+.2f}%"
+    return "" if _missing(v) else fixed(v, 2, sign=True) + "%"
 
 
 def clip(text: str, width: int) -> str:
@@ -91,8 +91,7 @@ def render(z: pd.DataFrame, fmt: str = "table") -> str:
     if fmt == "csv":
         return z.to_csv(index=False)
     if fmt == "json":
-        return json.dumps([{k: _jsonable(v) for k, v in rec.items()}
-                           for rec in z.to_dict(orient="records")], indent=2)
+        return dumps(z.to_dict(orient="records"))
     from tabulate import tabulate
 
     notes: dict[str, int] = {}
@@ -132,10 +131,3 @@ def render(z: pd.DataFrame, fmt: str = "table") -> str:
                   for text, k in notes.items()]
     return "\n".join(lines).rstrip("\n")
 
-
-def _jsonable(v: Any) -> Any:
-    if _missing(v):
-        return None
-    if hasattr(v, "item"):  # numpy scalars
-        return v.item()
-    return v

@@ -1,0 +1,157 @@
+"""Numbers become text here, and values become JSON here: every renderer of `cost.render` uses
+these functions, so a count looks the same in every table, line and document.
+
+Counts: `format_count` gives three significant figures with K/M/G/T, as fvcore and torchinfo do;
+`exact` gives the whole integer with thousands separators (expressions as sympy prints them).
+
+>>> format_count(137_460_672), format_count(8_128_512), format_count(648), exact(137_460_672)
+('137M', '8.13M', '648', '137,460,672')
+>>> signed_count(12_900_000), signed_count(-48_000), value_text(Fraction(1, 3))
+('+12.9M', '-48K', '1/3')
+>>> fixed(5.2968, 2), fixed(-1234.5, 0, sign=True, grouped=True), significant(9.4105, 3, sign=True)
+('5.30', '-1,234', '+9.41')
+>>> percent(0.147), shape_text((1, 24, 112, 112)), shape_text([[1, 2], [1, 3]])
+('14.7%', '[1, 24, 112, 112]', '[1, 2] [1, 3]')
+
+JSON: `jsonable` keeps ints exact (never floats, however large), bools and None as they are,
+floats as floats (NaN, pandas' missing value, as null), numpy scalars and arrays as the Python
+values they hold, and writes Fractions and sympy expressions as text ("3/2", "43527*r**2/16 +
+960000"); lists, tuples and dicts are converted item by item. `dumps` writes it indented by 2.
+
+>>> print(dumps({"s": Fraction(3, 2), "madds": 137460672, "shape": (1, 960), "ok": True}))
+{
+  "s": "3/2",
+  "madds": 137460672,
+  "shape": [
+    1,
+    960
+  ],
+  "ok": true
+}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from cost.symbolic import is_concrete, render
+
+# --- numbers as text ---------------------------------------------------------------------------
+
+
+def format_count(v: Any) -> str:
+    """3 significant figures with a K/M/G/T suffix; expressions are printed as they are."""
+    v = _python(v)
+    if not is_concrete(v):
+        return str(v)
+    v = float(v)
+    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(v) >= div:
+            x = v / div
+            text = f"{x:.3g}"
+            if "e" in text:  # 1000 of a unit rounds up to the next
+                text = f"{x:.0f}"
+            return text + suffix
+    return f"{v:.3g}" if v != int(v) else f"{int(v)}"
+
+
+def signed_count(v: Any) -> str:
+    """`format_count` with a + before positive values (differences): +12.9M, -48K, 0."""
+    return ("+" if v > 0 else "") + format_count(v)
+
+
+def exact(v: Any) -> str:
+    """An int with thousands separators (137,460,672); anything else as `cost.symbolic.render`."""
+    v = _python(v)
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else render(v)
+
+
+def _python(v: Any) -> Any:
+    """A numpy scalar as the Python number it holds (an int64 count formats as an int)."""
+    return v.item() if hasattr(v, "dtype") and getattr(v, "shape", None) == () else v
+
+
+def value_text(v: Any) -> str:
+    """An exact binding value: ints plainly, finite decimals as decimals, else p/q.
+
+    >>> value_text(Fraction(1, 4)), value_text(Fraction(1, 3)), value_text(224)
+    ('0.25', '1/3', '224')
+    """
+    if isinstance(v, Fraction):
+        q = v.denominator
+        for p in (2, 5):
+            while q % p == 0:
+                q //= p
+        if q == 1:
+            text = f"{float(v):.15g}"
+            if Fraction(text) == v:
+                return text
+        return render(v)
+    return str(v)
+
+
+def decimal_value(v: Any) -> Any:
+    """A binding value for JSON where decimals read best: a Fraction that is a short decimal
+    becomes that float (0.25), any other Fraction its text ("1/3"); other values pass through.
+
+    >>> decimal_value(Fraction(1, 4)), decimal_value(Fraction(1, 3)), decimal_value(8)
+    (0.25, '1/3', 8)
+    """
+    if isinstance(v, Fraction):
+        text = value_text(v)
+        return float(text) if "/" not in text else text
+    return v
+
+
+def fixed(v: Any, digits: int, *, sign: bool = False, grouped: bool = False) -> str:
+    """`digits` decimals (a ratio, seconds, millions); + before non-negative values with `sign`,
+    thousands separators with `grouped`."""
+    return format(float(v), f"{'+' if sign else ''}{',' if grouped else ''}.{digits}f")
+
+
+def significant(v: Any, digits: int, *, sign: bool = False) -> str:
+    """`digits` significant figures (intensity, a solution's numeric value, a relative change)."""
+    return format(float(v), f"{'+' if sign else ''}.{digits}g")
+
+
+def percent(share: Any, digits: int = 1) -> str:
+    """A share (0.147) as a percentage with `digits` decimals (14.7%)."""
+    return format(float(share), f".{digits}%")
+
+
+def shape_text(shape: Any) -> str:
+    """A shape as [1, 24, 112, 112]; several shapes (a list of shapes) separated by spaces."""
+    if shape and isinstance(shape[0], (list, tuple)):
+        return " ".join(shape_text(s) for s in shape)
+    return "[" + ", ".join(render(d) for d in shape) + "]"
+
+
+# --- values as JSON ----------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with only JSON types left (see the module docstring for each kind)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, Mapping):
+        return {_key(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # numpy scalars and arrays
+        return jsonable(value.tolist())
+    return render(value)  # Fraction 3/2, sympy expressions
+
+
+def _key(k: Any) -> Any:
+    return k if k is None or isinstance(k, (str, int, float, bool)) else render(k)
+
+
+def dumps(doc: Any) -> str:
+    """`doc` as JSON text, indented by 2 (`jsonable` first)."""
+    return json.dumps(jsonable(doc), indent=2)

@@ -1,7 +1,7 @@
 """The named counting conventions (cost.conventions, cost.conventions.counting) and `cost compare`.
 
 No profiler is needed here: the golden numbers are arithmetic from each tool's formula (cited in
-cost/conventions.py). tests/test_tools_agree.py runs the tools themselves.
+cost/conventions/tools.py). tests/test_tools_agree.py runs the tools themselves.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ network:
   - {op: flatten}
   - {op: linear, out: 5}
 """
-# At n = 1 (derivations: tools' formulas, cost/conventions.py):
+# At n = 1 (derivations: tools' formulas, cost/conventions/tools.py):
 CONV = 10 * 10 * 4 * 8 * 9                     # n·h'·w' · cout·cin·k² = 28,800
 CONV_BIAS = 4 * 10 * 10                        # one add per output element
 MAP = 4 * 10 * 10                              # elements into bn and relu and avgpool
@@ -67,8 +67,14 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def test_every_registered_op_has_a_rule_in_every_convention() -> None:
+    """Every registered op resolves to a rule (its override or its kind's) in every convention;
+    every kind has a rule in every table; no override names an op that is not registered."""
+    assert conventions.gaps() == []
     for c in CONVENTIONS.values():
-        assert set(c.rules) == set(ops.names()), c.name
+        assert set(c.kinds) == set(ops.KINDS), c.name
+        assert set(c.overrides) <= set(ops.names()), c.name
+        for name in ops.names():
+            assert c.rule(name, ops.get(name).kind) is not None, (c.name, name)
 
 
 def test_golden_totals(tiny: Path) -> None:
@@ -201,16 +207,39 @@ def test_unknown_convention_and_missing_rule(tiny: Path, monkeypatch: pytest.Mon
     with pytest.raises(SpecError, match="unknown convention 'tohp'") as e:
         count(p, "tohp")
     assert "thop" in str(e.value)
-    rules = {op: r for op, r in CONVENTIONS["thop"].rules.items() if op != "bn"}
-    monkeypatch.setitem(CONVENTIONS, "partial", replace(CONVENTIONS["thop"], name="partial",
-                                                        rules=rules))
-    with pytest.raises(CostError, match="op 'bn' has no rule in convention 'partial'"):
+    kinds = {kind: r for kind, r in CONVENTIONS["thop"].kinds.items() if kind != "norm"}
+    partial = replace(CONVENTIONS["thop"], name="partial", kinds=kinds)
+    monkeypatch.setitem(CONVENTIONS, "partial", partial)
+    with pytest.raises(CostError, match="op 'bn' has no rule in convention 'partial'") as e:
         count(p, "partial")
+    assert "'norm'" in str(e.value)  # the hint names the kind that lacks the rule
+    assert "op 'bn' (kind 'norm') has no rule in convention 'partial'" in conventions.gaps(
+        [partial])
 
 
 def test_rules_are_read_only() -> None:
     with pytest.raises(TypeError):
-        CONVENTIONS["thop"].rules["bn"] = counting.zero  # type: ignore[index]
+        CONVENTIONS["thop"].kinds["norm"] = counting.zero  # type: ignore[index]
+    with pytest.raises(TypeError):
+        CONVENTIONS["thop"].overrides["bn"] = counting.zero  # type: ignore[index]
+
+
+def test_overrides_come_before_kinds() -> None:
+    """ptflops singles out relu (module hook + patched F.relu) and relu6 (hook only) among the
+    activations; thop singles out avgpool (count_avgpool) among the window pools."""
+    ptflops, thop = CONVENTIONS["ptflops"], CONVENTIONS["thop"]
+    assert ptflops.rule("relu", "activation") is ptflops.overrides["relu"]
+    assert ptflops.rule("sigmoid", "activation") is ptflops.kinds["activation"] is counting.zero
+    assert thop.rule("avgpool", "pool") is thop.overrides["avgpool"]
+    assert thop.rule("maxpool", "pool") is counting.zero
+
+
+def test_contractions_are_counted_by_the_ops_own_madds() -> None:
+    """No second copy of conv's or linear's formula: the tools that count contractions build on
+    `own_madds` (Op.madds)."""
+    for name in ("paper", "fvcore", "thop"):
+        assert CONVENTIONS[name].kinds["contraction"] is counting.own_madds, name
+    assert not hasattr(counting, "conv_madds") and not hasattr(counting, "linear_madds")
 
 
 def test_convention_lines_name_tool_and_version() -> None:

@@ -2,15 +2,17 @@
 
 A rule is a function of one engine `Layer` that returns a count (an `sint`: an int once bound, a
 sympy expression while symbols are free). Rules read only the layer's shapes (`in_shapes`,
-`out_shapes`) and its op's arguments (`layer.node`); the primitives below are the quantities the
-profilers' formulas are built from, so each convention's table reads as its tool's source does.
+`out_shapes`) and what its op declares (`Op.madds`, `Op.weights`, a pooling op's `window_args`),
+never an op's arguments by name; the primitives below are the quantities the profilers' formulas
+are built from, so each convention's table reads as its tool's source does. A contraction's
+multiply-adds are the op's own formula (`own_madds`), which every tool that counts them shares.
 
 >>> from types import SimpleNamespace as L
 >>> from cost.ops.conv import Conv
->>> dw = L(node=Conv(k=3, stride=2, pad=1, groups="depthwise"),
+>>> dw = L(node=Conv(k=3, stride=2, pad=1, groups="depthwise", bias=True),
 ...        in_shapes=((1, 8, 10, 10),), out_shapes=((1, 8, 5, 5),))
->>> conv_madds(dw)  # n·h'·w' · (cout·cin/g·k·k) = 25 · 8·1·9
-1800
+>>> param_count(dw), bias_adds(dw)  # 8·1·3·3 weights + 8 biases; one add per output element
+(80, 200)
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def zero(layer: Layer) -> int:
 
 
 def own_madds(layer: Layer) -> sint:
-    """The op's own multiply-adds (`Op.madds`, the paper convention of `cost.ops`)."""
+    """The op's own multiply-adds (`Op.madds`, the paper convention of `cost.ops`), as the engine
+    computed them for the layer: conv's n·h'·w' · k²·(cin/g)·cout, linear's n · fin · out."""
     return layer.cost.madds
 
 
@@ -62,22 +65,10 @@ def param_count(layer: Layer) -> sint:
     return total(numel(w) for w in layer.node.weights(layer.in_shapes).values())
 
 
-def conv_madds(layer: Layer) -> sint:
-    """n·h'·w' · numel(weight): one multiply-add per weight per output position, weight shaped
-    (cout, cin/g, k, k) as PyTorch's; padding positions count."""
-    n, _, ho, wo = layer.out_shapes[0]
-    return normalize(n * ho * wo * numel(layer.node.weights(layer.in_shapes)["weight"]))
-
-
-def linear_madds(layer: Layer) -> sint:
-    """n · fin · out for a (n, fin) input."""
-    n, fin = layer.in_shapes[0]
-    return normalize(n * fin * layer.node.out)
-
-
 def bias_adds(layer: Layer) -> sint:
-    """One add per output element when the conv or linear layer has a bias, else 0."""
-    return out_numel(layer) if layer.node.bias else 0
+    """One add per output element when the layer has a bias (a weight named "bias", PyTorch's
+    name: conv, linear), else 0."""
+    return out_numel(layer) if "bias" in layer.node.weights(layer.in_shapes) else 0
 
 
 def window_inputs(layer: Layer) -> sint:

@@ -1,20 +1,29 @@
-"""The counting conventions of the profilers users compare with, op by op: fvcore, thop, ptflops,
-torchinfo and torch's FlopCounterMode, beside the `paper` convention of `cost.measures`.
+"""The counting conventions of the profilers users compare with, kind of op by kind of op: fvcore,
+thop, ptflops, torchinfo and torch's FlopCounterMode, beside the `paper` convention of
+`cost.measures`.
 
 Named counting conventions (`CONVENTIONS`, `count`): the multiply-adds above are the `paper`
 convention. `fvcore`, `thop`, `ptflops`, `torchinfo` and `torch` count the way those profilers
-do on the PyTorch module of a spec (cost.reference.torch_module), op by op, each rule citing the
-tool's
+do on the PyTorch module of a spec (cost.reference.torch_module), each rule citing the tool's
 source; tests/test_tools_agree.py runs the tools and checks the totals are equal. They differ in
 BN (0, 2, 4 per element or n·2c), bias adds, activations and pooling, and the 2x of FLOPs.
 `cost compare SPEC` shows the totals side by side and where the differences come from.
 
+A convention's rules are keyed by the kind an op declares (`cost.ops.base.KINDS`), plus a few
+overrides keyed by op name where the tool treats that very op apart from its kind (ptflops'
+nn.ReLU, thop's nn.AvgPool2d). An op is counted by its override, else by its kind's rule; an op
+with neither is an error (`Convention.of`), and `gaps` lists every such hole for the tests.
+Contractions (conv, linear) are counted from the op's own `madds` (`counting.own_madds`), never
+from a second copy of its formula.
+
+>>> CONVENTIONS["ptflops"].rule("relu6", "activation").__name__
+'per_image(out_numel)'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -24,9 +33,7 @@ from cost.conventions.counting import (
     adaptive_pooled_inputs,
     batch_params,
     bias_adds,
-    conv_madds,
     in_numel,
-    linear_madds,
     out_numel,
     own_madds,
     per_image,
@@ -43,30 +50,33 @@ if TYPE_CHECKING:
     from cost.engine.profile import Profile
     from cost.engine.walk import Layer
 
-# --- named conventions: how each profiler counts, op by op ------------------------------------
-# One table per convention: registered op name -> rule (cost.conventions.counting). Every op of the
-# registry
-# is in every table (tests/test_conventions.py checks it); a 0 is written out with its reason.
+# --- named conventions: how each profiler counts, kind of op by kind of op -----------------------
+# One table per convention: kind (cost.ops.base.KINDS) -> rule (cost.conventions.counting), and
+# op name -> rule for the ops the tool treats apart from their kind. Every kind is in every table
+# and every registered op resolves to a rule (tests/test_conventions.py checks both, `gaps`); a 0
+# is written out with its reason.
 # "Translator" below is cost.reference.torch_module, the module the tools are run on in
-# tests/test_tools_agree.py: nn.Conv2d, nn.Linear, nn.BatchNorm2d/1d (eval, affine), nn.ReLU,
-# nn.ReLU6, nn.Sigmoid, nn.Hardsigmoid, nn.Hardswish, nn.Dropout, nn.MaxPool2d, nn.AvgPool2d,
-# nn.AdaptiveAvgPool2d(size) (global_avgpool: size 1), nn.Flatten, nn.ChannelShuffle, and small
-# custom modules for add (`x + y`), mul (`x * y`), concat (torch.cat) and channel_split
-# (torch.chunk). Hook-based tools (thop, ptflops, torchinfo) depend on that structure; where
-# another structure would change a tool's count, the entry says so.
+# tests/test_tools_agree.py: each op's `torch_module` (cost.ops), i.e. nn.Conv2d, nn.Linear,
+# nn.BatchNorm2d/1d (eval, affine), nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Hardsigmoid, nn.Hardswish,
+# nn.Dropout, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d(size) (global_avgpool: size 1),
+# nn.Flatten, nn.ChannelShuffle, and small custom modules for add (`x + y`), mul (`x * y`),
+# concat (torch.cat) and channel_split (torch.chunk). Hook-based tools (thop, ptflops, torchinfo)
+# depend on that structure; where another structure would change a tool's count, the entry says
+# so.
 
 
 @dataclass(frozen=True)
 class Convention:
-    """A named set of per-op counting rules.
+    """A named set of counting rules, by kind of op and, where a tool singles an op out, by op.
 
-    name     the name on the command line and in output columns
-    tool     the call whose total it reproduces ("" for the paper convention)
-    package  the tool's distribution (its installed version is checked in the tests), or ""
-    version  the version the rules were read from and tested against
-    unit     what one count is
-    summary  how it differs from the paper convention, in a few words
-    rules    registered op name -> Rule (cost.conventions.counting); read-only
+    name       the name on the command line and in output columns
+    tool       the call whose total it reproduces ("" for the paper convention)
+    package    the tool's distribution (its installed version is checked in the tests), or ""
+    version    the version the rules were read from and tested against
+    unit       what one count is
+    summary    how it differs from the paper convention, in a few words
+    kinds      op kind (cost.ops.base.KINDS) -> Rule (cost.conventions.counting); read-only
+    overrides  registered op name -> Rule, before its kind's; read-only
 
     >>> CONVENTIONS["thop"].line()[:61]
     "convention thop: multiply-adds (thop's 'MACs'); conv + linear"
@@ -78,17 +88,26 @@ class Convention:
     version: str
     unit: str
     summary: str
-    rules: Mapping[str, Rule]
+    kinds: Mapping[str, Rule]
+    overrides: Mapping[str, Rule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))  # read-only
+        for attribute in ("kinds", "overrides"):  # read-only
+            object.__setattr__(self, attribute, MappingProxyType(dict(getattr(self, attribute))))
+
+    def rule(self, op: str, kind: str) -> Rule | None:
+        """The rule for op `op` of kind `kind`: its override, else its kind's; None without."""
+        return self.overrides.get(op, self.kinds.get(kind))
 
     def of(self, layer: Layer) -> sint:
         """The count of one engine layer under this convention."""
-        rule = self.rules.get(layer.op)
+        kind = type(layer.node).kind
+        rule = self.rule(layer.op, kind)
         if rule is None:
             raise SpecError(f"op {layer.op!r} has no rule in convention {self.name!r}",
-                            where=layer.path, hint="add it to every table in cost/conventions.py")
+                            where=layer.path,
+                            hint=f"add its kind {kind!r} to every table in "
+                                 "cost/conventions/tools.py")
         return normalize(rule(layer))
 
     def line(self) -> str:
@@ -100,18 +119,16 @@ class Convention:
 PAPER = Convention(
     "paper", "", "", "", "multiply-adds (1 per multiply-add)",
     "conv + linear only (the papers' FLOPs/MAdds; each op's formula in cost.ops)",
-    {
-        "conv": own_madds,                 # cost.ops.conv.Conv.madds
-        "linear": own_madds,               # cost.ops.conv.Linear.madds
-        "bn": zero,                        # folded into the conv before it at inference
-        "relu": zero, "relu6": zero, "sigmoid": zero,  # activations: no multiply-add
-        "hard_sigmoid": zero, "hard_swish": zero,
-        "maxpool": zero,                   # comparisons
-        "avgpool": zero, "adaptive_avgpool": zero,  # adds and one divide per output:
-        "global_avgpool": zero,                     # not multiply-adds
-        "add": zero, "mul": zero,          # an add or a multiply alone is not a multiply-add
-        "concat": zero, "channel_split": zero, "channel_shuffle": zero,  # data movement
-        "flatten": zero, "dropout": zero,  # a view; the identity at inference
+    {   # every kind: the op's own madds (Op.madds), which are 0 but for contractions
+        "contraction": own_madds,          # cost.ops.conv.Conv.madds, cost.ops.conv.Linear.madds
+        "norm": own_madds,                 # 0: folded into the conv before it at inference
+        "activation": own_madds,           # 0: activations: no multiply-add
+        "pool": own_madds,                 # 0: maxpool: comparisons; avgpool: adds and one
+        "adaptive_pool": own_madds,        # divide per output: not multiply-adds
+        "global_pool": own_madds,
+        "elementwise_binary": own_madds,   # 0: an add or a multiply alone is not a multiply-add
+        "data_movement": own_madds,        # 0: data movement (concat, channel_split, shuffle)
+        "view": own_madds,                 # 0: a view; the identity at inference (dropout)
     },
 )
 
@@ -125,31 +142,27 @@ FVCORE = Convention(
     "multiply-adds (fvcore's 'flops': 1 per multiply-add)",
     "conv + linear without bias, BN 2/element, adaptive avg-pool 1/input element",
     {
-        # jit_handles.conv_flop_jit -> conv_flop_count: batch · prod(w_shape) · prod(out_spatial)
-        "conv": conv_madds,
-        # jit_handles.linear_flop_jit (aten::linear): prod(input_shape) · out_features; no bias
-        "linear": linear_madds,
+        # conv: jit_handles.conv_flop_jit -> conv_flop_count: batch · prod(w_shape) ·
+        # prod(out_spatial); linear: jit_handles.linear_flop_jit (aten::linear):
+        # prod(input_shape) · out_features; no bias. Both are the op's own madds
+        "contraction": own_madds,
         # jit_handles.batchnorm_flop_jit, eval: numel(input) · (2 if affine else 1)
-        "bn": times(2, in_numel),
+        "norm": times(2, in_numel),
         # aten::adaptive_avg_pool2d (flop_count.py): elementwise_flop_counter(1, 0) = 1 per
         # input element, whatever the output size (overlapping bins count their inputs once);
         # a global pool written as x.mean((2, 3)) would be aten::mean: unsupported, 0
-        "adaptive_avgpool": in_numel,
-        "global_avgpool": in_numel,
-        "relu": zero,             # aten::relu is in _IGNORED_OPS
-        "relu6": zero,            # nn.ReLU6 traces to aten::hardtanh: unsupported, 0
-        "sigmoid": zero,          # aten::sigmoid: unsupported, 0
-        "hard_sigmoid": zero,     # aten::hardsigmoid: unsupported, 0
-        "hard_swish": zero,       # aten::hardswish: unsupported, 0
-        "maxpool": zero,          # aten::max_pool2d: unsupported, 0
-        "avgpool": zero,          # aten::avg_pool2d: unsupported, 0
-        "add": zero,              # aten::add: unsupported, 0
-        "mul": zero,              # aten::mul: unsupported, 0
-        "concat": zero,           # aten::cat is in _IGNORED_OPS
-        "channel_split": zero,    # aten::chunk is in _IGNORED_OPS
-        "channel_shuffle": zero,  # aten::channel_shuffle: unsupported, 0
-        "flatten": zero,          # aten::flatten is in _IGNORED_OPS
-        "dropout": zero,          # aten::dropout is in _IGNORED_OPS
+        "adaptive_pool": in_numel,
+        "global_pool": in_numel,
+        # relu: aten::relu is in _IGNORED_OPS; relu6: nn.ReLU6 traces to aten::hardtanh:
+        # unsupported, 0; sigmoid: aten::sigmoid: unsupported, 0; hard_sigmoid:
+        # aten::hardsigmoid: unsupported, 0; hard_swish: aten::hardswish: unsupported, 0
+        "activation": zero,
+        "pool": zero,                # aten::max_pool2d, aten::avg_pool2d: unsupported, 0
+        "elementwise_binary": zero,  # aten::add, aten::mul: unsupported, 0
+        # concat: aten::cat is in _IGNORED_OPS; channel_split: aten::chunk is in _IGNORED_OPS;
+        # channel_shuffle: aten::channel_shuffle: unsupported, 0
+        "data_movement": zero,
+        "view": zero,                # aten::flatten, aten::dropout are in _IGNORED_OPS
     },
 )
 
@@ -163,31 +176,34 @@ THOP = Convention(
     "multiply-adds (thop's 'MACs')",
     "conv + linear without bias, BN 4/element, avg-pool window adds + 1 divide per output",
     {
-        # count_convNd -> calc_func.calculate_conv2d_flops: out.numel · (cin // g) · prod(k)
-        "conv": conv_madds,
-        # count_linear: in_features · y.numel(); the bias add is not counted
-        "linear": linear_madds,
+        # conv: count_convNd -> calc_func.calculate_conv2d_flops: out.numel · (cin // g) ·
+        # prod(k); linear: count_linear: in_features · y.numel(); the bias add is not counted.
+        # Both are the op's own madds
+        "contraction": own_madds,
         # count_normalization (on _NormBase: BatchNorm1d/2d): calculate_norm = 2·numel, ×2 affine
-        "bn": times(4, in_numel),
-        # count_avgpool: n·c · Σ window sizes (padding included) + y.numel() (one divide each)
-        "avgpool": plus(pooled_inputs, out_numel),
+        "norm": times(4, in_numel),
         # count_adap_avgpool: one add per pooled input, walking the bins AdaptiveAvgPool slices
         # ([j·I // O, ceil((j+1)·I / O)) per axis; overlapping bins count an input once each),
         # + one divide per output (y.numel())
-        "adaptive_avgpool": plus(adaptive_pooled_inputs, out_numel),
+        "adaptive_pool": plus(adaptive_pooled_inputs, out_numel),
         # the same with a 1×1 output: one bin, the whole map (x.mean((2, 3)) would count 0)
-        "global_avgpool": plus(in_numel, out_numel),
-        "relu": zero, "relu6": zero,  # register_hooks: nn.ReLU, nn.ReLU6 -> zero_ops
-        "maxpool": zero,              # nn.MaxPool2d -> zero_ops
-        "dropout": zero,              # nn.modules.dropout._DropoutNd -> zero_ops
-        "flatten": zero,              # nn.Flatten -> zero_ops
-        "channel_shuffle": zero,      # nn.ChannelShuffle -> zero_ops
-        "sigmoid": zero,              # nn.Sigmoid: no rule, 0
-        "hard_sigmoid": zero,         # nn.Hardsigmoid: no rule, 0
-        "hard_swish": zero,           # nn.Hardswish: no rule, 0 ("want formulas", profile.py)
-        # translator's custom modules have no rule, and Tensor.__add__ / __mul__ / torch.cat /
-        # torch.chunk are not in functional_hooks: 0 (torch.add would be 0 too)
-        "add": zero, "mul": zero, "concat": zero, "channel_split": zero,
+        "global_pool": plus(in_numel, out_numel),
+        # register_hooks: nn.ReLU, nn.ReLU6 -> zero_ops; nn.Sigmoid: no rule, 0;
+        # nn.Hardsigmoid: no rule, 0; nn.Hardswish: no rule, 0 ("want formulas", profile.py)
+        "activation": zero,
+        "pool": zero,                 # nn.MaxPool2d -> zero_ops (avgpool: below)
+        # nn.modules.dropout._DropoutNd -> zero_ops; nn.Flatten -> zero_ops
+        "view": zero,
+        # nn.ChannelShuffle -> zero_ops; translator's custom modules (concat, channel_split) have
+        # no rule, and torch.cat / torch.chunk are not in functional_hooks: 0
+        "data_movement": zero,
+        # translator's custom modules have no rule, and Tensor.__add__ / __mul__ are not in
+        # functional_hooks: 0 (torch.add would be 0 too)
+        "elementwise_binary": zero,
+    },
+    {
+        # count_avgpool: n·c · Σ window sizes (padding included) + y.numel() (one divide each)
+        "avgpool": plus(pooled_inputs, out_numel),
     },
 )
 
@@ -203,38 +219,40 @@ THOP = Convention(
 # - nn.ReLU.forward calls F.relu and the pooling modules call F.max_pool2d / F.avg_pool2d /
 #   F.adaptive_avg_pool2d, all patched: those layers count twice (hook + function). nn.ReLU6
 #   calls F.hardtanh, not patched: once. Functional F.relu in a model would count once.
+# pool_flops_counter_hook (input numel; MODULES_MAPPING has nn.MaxPool2d, nn.AvgPool2d
+# and nn.AdaptiveAvgPool2d) + patched F.max_pool2d / F.avg_pool2d /
+# F.adaptive_avg_pool2d (input numel); x.mean((2, 3)) instead would count 0
+_PTFLOPS_POOL = plus(per_image(in_numel), in_numel)
 PTFLOPS = Convention(
     "ptflops", "get_model_complexity_info(model, input_res)[0], pytorch backend",
     "ptflops", "0.7.5", "multiply-adds per image (ptflops' 'MACs')",
     "conv + linear with bias adds, BN 2/element, ReLU and every pooling 2/input element "
     "(module hook + patched function), ReLU6 1/element",
     {
-        # conv_flops_counter_hook: k²·cin·(cout/g)·n·h'·w' + n·cout·h'·w' with a bias
-        "conv": per_image(plus(conv_madds, bias_adds)),
-        # linear_flops_counter_hook: (fin·out + out with bias) · prod(input.shape[:-1]);
+        # conv: conv_flops_counter_hook: k²·cin·(cout/g)·n·h'·w' + n·cout·h'·w' with a bias;
+        # linear: linear_flops_counter_hook: (fin·out + out with bias) · prod(input.shape[:-1]);
         # F.linear's patch is commented out in patch_functional
-        "linear": per_image(plus(linear_madds, bias_adds)),
+        "contraction": per_image(plus(own_madds, bias_adds)),
         # bn_flops_counter_hook: numel(input) · 2 (affine)
-        "bn": per_image(times(2, in_numel)),
+        "norm": per_image(times(2, in_numel)),
+        "pool": _PTFLOPS_POOL,
+        "adaptive_pool": _PTFLOPS_POOL,
+        "global_pool": _PTFLOPS_POOL,
+        # sigmoid, hard_sigmoid, hard_swish: not in MODULES_MAPPING; torch.sigmoid,
+        # F.hardsigmoid, F.hardswish are not patched (relu, relu6: below)
+        "activation": zero,
+        # the translator's `x + y` / `x * y` call Tensor.__add__ / __mul__, which are not
+        # patched: 0. torch.add(x, y) or x.add(y) would count the broadcast numel (per batch)
+        "elementwise_binary": zero,
+        # torch.cat, torch.chunk, nn.ChannelShuffle, nn.Flatten, nn.Dropout: no hook, no patch
+        "data_movement": zero,
+        "view": zero,
+    },
+    {
         # relu_flops_counter_hook (output numel) + patched F.relu (_numel_functional_flops_hook)
         "relu": plus(per_image(out_numel), in_numel),
         # relu_flops_counter_hook only: ReLU6 -> F.hardtanh is not patched
         "relu6": per_image(out_numel),
-        # pool_flops_counter_hook (input numel; MODULES_MAPPING has nn.MaxPool2d, nn.AvgPool2d
-        # and nn.AdaptiveAvgPool2d) + patched F.max_pool2d / F.avg_pool2d /
-        # F.adaptive_avg_pool2d (input numel); x.mean((2, 3)) instead would count 0
-        "maxpool": plus(per_image(in_numel), in_numel),
-        "avgpool": plus(per_image(in_numel), in_numel),
-        "adaptive_avgpool": plus(per_image(in_numel), in_numel),
-        "global_avgpool": plus(per_image(in_numel), in_numel),
-        # not in MODULES_MAPPING; torch.sigmoid, F.hardsigmoid, F.hardswish are not patched
-        "sigmoid": zero, "hard_sigmoid": zero, "hard_swish": zero,
-        # the translator's `x + y` / `x * y` call Tensor.__add__ / __mul__, which are not
-        # patched: 0. torch.add(x, y) or x.add(y) would count the broadcast numel (per batch)
-        "add": zero, "mul": zero,
-        # torch.cat, torch.chunk, nn.ChannelShuffle, nn.Flatten, nn.Dropout: no hook, no patch
-        "concat": zero, "channel_split": zero, "channel_shuffle": zero,
-        "flatten": zero, "dropout": zero,
     },
 )
 
@@ -247,14 +265,12 @@ TORCHINFO = Convention(
     "1.8.0", "multiply-adds (torchinfo's 'Mult-Adds')",
     "parameters × output positions: conv + linear with bias, BN n·2c, the rest 0",
     {
-        "conv": plus(conv_madds, bias_adds),   # (weight + bias numel) · n·h'·w'
-        "linear": plus(linear_madds, bias_adds),  # n · (fin·out + out)
-        "bn": batch_params,                    # n · 2c (scale and shift)
+        # conv: (weight + bias numel) · n·h'·w'; linear: n · (fin·out + out)
+        "contraction": plus(own_madds, bias_adds),
+        "norm": batch_params,                    # n · 2c (scale and shift)
         # no parameters: 0
-        "relu": zero, "relu6": zero, "sigmoid": zero, "hard_sigmoid": zero, "hard_swish": zero,
-        "maxpool": zero, "avgpool": zero, "adaptive_avgpool": zero, "global_avgpool": zero,
-        "add": zero, "mul": zero, "concat": zero, "channel_split": zero, "channel_shuffle": zero,
-        "flatten": zero, "dropout": zero,
+        "activation": zero, "pool": zero, "adaptive_pool": zero, "global_pool": zero,
+        "elementwise_binary": zero, "data_movement": zero, "view": zero,
     },
 )
 
@@ -266,15 +282,12 @@ TORCH = Convention(
     "2.13.0", f"FLOPs ({FLOPS_PER_MADD} per multiply-add)",
     "conv + linear without bias, everything else 0",
     {
-        # conv_flop_count: 2 · batch · prod(out_spatial) · prod(k) · cout · cin/g; bias ignored
-        "conv": times(FLOPS_PER_MADD, conv_madds),
-        # addmm_flop = mm_flop: 2·m·n·k; the bias of addmm is ignored
-        "linear": times(FLOPS_PER_MADD, linear_madds),
+        # conv: conv_flop_count: 2 · batch · prod(out_spatial) · prod(k) · cout · cin/g; bias
+        # ignored; linear: addmm_flop = mm_flop: 2·m·n·k; the bias of addmm is ignored
+        "contraction": times(FLOPS_PER_MADD, own_madds),
         # not in flop_registry (aten::adaptive_avg_pool2d neither): 0
-        "bn": zero, "relu": zero, "relu6": zero, "sigmoid": zero, "hard_sigmoid": zero,
-        "hard_swish": zero, "maxpool": zero, "avgpool": zero, "adaptive_avgpool": zero,
-        "global_avgpool": zero, "add": zero, "mul": zero, "concat": zero, "channel_split": zero,
-        "channel_shuffle": zero, "flatten": zero, "dropout": zero,
+        "norm": zero, "activation": zero, "pool": zero, "adaptive_pool": zero,
+        "global_pool": zero, "elementwise_binary": zero, "data_movement": zero, "view": zero,
     },
 )
 
@@ -304,3 +317,30 @@ def count(profile: Profile, name: str = "paper") -> Count:
     convention = get(name)
     values = tuple(convention.of(layer) for layer in profile.layers)
     return Count(name, tuple(layer.op for layer in profile.layers), values)
+
+
+def gaps(conventions: Iterable[Convention] | None = None) -> list[str]:
+    """Why the conventions do not yet count every registered op, one line each (empty when they
+    do): an op whose kind has no rule (and no override) in a convention, a kind of
+    `cost.ops.base.KINDS` missing from a convention's table, an override naming no registered
+    op. tests/test_conventions.py keeps this empty.
+
+    >>> gaps()
+    []
+    """
+    from cost.ops import registry
+    from cost.ops.base import KINDS
+
+    found = []
+    for c in CONVENTIONS.values() if conventions is None else conventions:
+        for name in registry.names():
+            kind = registry.get(name).kind
+            if c.rule(name, kind) is None:
+                found.append(f"op {name!r} (kind {kind!r}) has no rule in convention {c.name!r}")
+        found += [f"kind {kind!r} has no rule in convention {c.name!r}"
+                  for kind in KINDS if kind not in c.kinds]
+        found += [f"convention {c.name!r} has a rule for {kind!r}, which is no kind"
+                  for kind in c.kinds if kind not in KINDS]
+        found += [f"convention {c.name!r} overrides {op!r}, which is no registered op"
+                  for op in c.overrides if not registry.is_registered(op)]
+    return found

@@ -7,7 +7,7 @@ FlopCounterMode; cost's total under the convention of that name must equal the t
 exactly. Small resolutions keep this fast: the first of `SMALL` the spec accepts.
 
 Where a tool is inconsistent with itself, the convention reproduces it and says so in its table
-(cost/conventions.py), and a test here shows it in the tool's own numbers:
+(cost/conventions/tools.py), and a test here shows it in the tool's own numbers:
 - ptflops counts nn.ReLU and every pooling module twice (module hook + the patched F.relu /
   F.*pool* it calls) but nn.ReLU6 once (F.hardtanh is not patched), and averages only its
   module-hook counts over the batch (`test_ptflops_counts_relu_twice_...`);
@@ -142,9 +142,9 @@ def small_profile(path: Path, **bindings: int) -> cost.Profile:
 
 
 def translatable(p: cost.Profile) -> bool:
-    from cost.reference.torch_module import _builders
+    from cost.reference.torch_module import translates
 
-    return {layer.op for layer in p.layers} <= set(_builders())
+    return all(translates(type(layer.node)) for layer in p.layers)
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])

@@ -5,40 +5,17 @@
 
 Exit code 0 when every layer's output shape(s) and executed multiply-adds equal the engine's;
 2 otherwise (the first disagreeing layer path and both values go to stderr), and 2 for any user
-error. The comparison itself is `cost.reference.forward.check`.
+error. The comparison itself is `cost.reference.forward.check`; its text and JSON:
+`cost.render.check`.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from cost.cli.main import binding_options, load_spec, user_errors
-
-LISTED = 10  # mismatches shown in the table format (all of them are in the JSON)
-
-
-def render_report(report) -> str:  # noqa: ANN001 - cost.reference.forward.Report (numpy imported late)
-    from cost.symbolic import render
-
-    bindings = ", ".join(f"{k}={render(v)}" for k, v in report.bindings.items()) or "(none)"
-    verdict = ("every output shape and madds count agrees with the engine" if report.ok
-               else f"{len(report.mismatches)} disagreement(s) with the engine")
-    lines = [
-        f"spec            {report.spec}",
-        f"bindings        {bindings}",
-        f"layers checked  {report.layers_checked}: {verdict}",
-        f"madds           {report.madds_executed:,} executed, {report.madds_counted:,} counted",
-        f"forward         {report.forward_seconds:.3f} s, peak {report.peak_bytes / 2**20:.1f} MiB"
-        " (tracemalloc)",
-    ]
-    for m in report.mismatches[:LISTED]:
-        lines.append(f"  mismatch      {m}")
-    if len(report.mismatches) > LISTED:
-        lines.append(f"  ... and {len(report.mismatches) - LISTED} more (--format json lists all)")
-    return "\n".join(lines)
 
 
 @click.command("check")
@@ -57,6 +34,7 @@ def check_command(spec: str, sets: tuple[str, ...], preset: str | None, batch: i
     output shape and executed multiply-adds against the engine's."""
     from cost.errors import BindingError
     from cost.reference import forward as reference
+    from cost.render.check import render_check
 
     loaded = load_spec(spec, sets, preset)
     if batch is not None:
@@ -67,10 +45,7 @@ def check_command(spec: str, sets: tuple[str, ...], preset: str | None, batch: i
             raise BindingError(f"--batch {batch} and --set n={loaded.bindings['n']} disagree")
         loaded = loaded.with_bindings(n=batch)
     report = reference.check(loaded, seed=seed)
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2))
-    else:
-        click.echo(render_report(report))
+    click.echo(render_check(report, fmt))
     if not report.ok:
         click.echo(f"error: {report.mismatches[0]}", err=True)
         sys.exit(2)

@@ -36,7 +36,7 @@ def frontier_command(specs: tuple[str, ...], families: str, x: str, out: str,
     and for every variant with a spec the computed value beside the reported one."""
     from cost.errors import SpecError
     from cost.papers.frontier import frontier_rows
-    from cost.render.plot import frontier, save
+    from cost.render.plot import frontier, save, written_lines
 
     if Path(out).suffix.lower() not in SUFFIXES:
         raise SpecError(f"--out {out}: cannot write this format",
@@ -47,9 +47,7 @@ def frontier_command(specs: tuple[str, ...], families: str, x: str, out: str,
     if csv_path:
         rows.to_csv(csv_path, index=False)
     save(fig, out)
-    for status in dict.fromkeys(rows.status):
-        if status not in ("ok", "no spec"):
-            click.echo(f"note: {status}: computed points left out", err=True)
-    shown = rows if x == "madds" else rows[rows.status == "ok"]
-    click.echo(f"wrote {out}: {len(shown)} variants of {shown.family.nunique()} families"
-               + (f"; rows in {csv_path}" if csv_path else ""))
+    notes, written = written_lines(rows, x, out, csv_path)
+    for note in notes:
+        click.echo(note, err=True)
+    click.echo(written)

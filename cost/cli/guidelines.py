@@ -5,7 +5,8 @@
     cost guidelines --experiments --format markdown
 
 The analysis and its thresholds: `cost.guidelines.analysis`; the experiments:
-`cost.papers.experiments`.
+`cost.papers.experiments`; their text and JSON: `cost.render.guidelines`,
+`cost.render.experiments`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
         if spec or sets or preset or fuse:
             raise SpecError("--experiments takes no SPEC, --set, --preset or --fuse",
                             hint="cost guidelines --experiments [--format ...]")
-        click.echo(_experiments(fmt).rstrip("\n"))
+        from cost.papers.experiments import rows
+        from cost.render.experiments import render_experiments
+
+        click.echo(render_experiments(rows(), fmt).rstrip("\n"))
         return
     if spec is None:
         raise SpecError("no SPEC given", hint="cost guidelines specs/shufflenet_g3.yaml, "
@@ -49,25 +53,7 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
     if fuse:
         profile = fold(profile)
     report = analyze(profile, fused=fuse)
-    if fmt == "json":
-        if fuse:
-            click.echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
-        text = out.to_json(report)
-    elif fmt == "csv":
-        text = out.to_csv(report)
-    else:
-        text = out.render_text(report, fmt)
-    click.echo(text.rstrip("\n"))
+    if fmt == "json" and fuse:
+        click.echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
+    click.echo(out.render_guidelines(report, fmt).rstrip("\n"))
 
-
-def _experiments(fmt: str) -> str:
-    import json
-
-    from cost.papers import experiments
-
-    rows = experiments.rows()
-    if fmt == "json":
-        return json.dumps(experiments.to_dict(rows), indent=2)
-    if fmt == "csv":
-        return experiments.to_csv(rows)
-    return experiments.render(rows, fmt)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cost.errors import SpecError
+from cost.papers.zoo import parse_bind
 from cost.spec.bundled import SPECS_DIR
 
 DATA = Path(__file__).resolve().parent / "data" / "snv2_speeds.csv"
@@ -93,16 +94,6 @@ class Series:
         return spearman([r.speed for r in self.rows], [r.madds for r in self.rows])
 
 
-def _parse_bind(text: str) -> dict[str, Any]:
-    from cost.spec.bindings import exact
-
-    out = {}
-    for item in filter(None, (t.strip() for t in text.split(";"))):
-        name, _, value = item.partition("=")
-        out[name.strip()] = exact(value.strip())
-    return out
-
-
 @cache
 def _profile_totals(spec: str, preset: str, bind: tuple[tuple[str, Any], ...]) -> tuple[int, int]:
     from cost.engine.profile import profile
@@ -121,7 +112,7 @@ def rows(data: Path = DATA) -> list[Row]:
     out = []
     with open(data, newline="", encoding="utf-8") as f:
         for raw in csv.DictReader(f):
-            bind = _parse_bind(raw["bind"])
+            bind = parse_bind(raw["bind"])
             madds, mem = _profile_totals(raw["spec"], raw["preset"], tuple(sorted(bind.items())))
             out.append(Row(int(raw["table"]), raw["platform"], raw["column"], raw["row"],
                            raw["spec"], raw["preset"], bind, float(raw["speed"]), raw["unit"],
@@ -151,68 +142,16 @@ def table_summary(all_series: list[Series]) -> dict[int, dict[str, Any]]:
     return out
 
 
-# --- rendering ----------------------------------------------------------------------------------
-
-
-def _rho(v: float | None) -> str:
-    return "undefined" if v is None else f"{v:+.2f}"
-
-
 def to_dict(all_rows: list[Row]) -> dict[str, Any]:
+    """Rows, series and per-table summaries as plain data (`cost.render.experiments` prints it)."""
     all_series = series(all_rows)
     return {
         "rows": [{"table": r.table, "platform": r.platform, "column": r.column, "row": r.row,
                   "spec": f"specs/guidelines/{r.spec}", "preset": r.preset,
-                  "bind": {k: int(v) for k, v in r.bind.items()}, "madds": r.madds,
+                  "bind": dict(r.bind), "madds": r.madds,
                   "mem": r.mem, "speed": r.speed, "unit": r.unit, "source": r.source}
                  for r in all_rows],
         "series": [{"table": s.table, "platform": s.platform, "column": s.column,
                     "rho_mem": s.rho_mem, "rho_madds": s.rho_madds} for s in all_series],
         "tables": {str(k): v for k, v in table_summary(all_series).items()},
     }
-
-
-def render(all_rows: list[Row], fmt: str = "table") -> str:
-    """Per table: rows (madds, mem, measured speeds), rho per series, and the table's mean rho."""
-    from tabulate import tabulate
-
-    from cost.measures import convention_line
-    from cost.render.profile import format_count
-
-    style = "github" if fmt == "markdown" else "simple"
-    all_series = series(all_rows)
-    summary = table_summary(all_series)
-    out = []
-    for table, title in TABLE_TITLES.items():
-        these = [s for s in all_series if s.table == table]
-        if not these:
-            continue
-        head = f"SNv2 {title}"
-        out += [f"## {head}" if fmt == "markdown" else head, ""]
-        body = [[s.platform, s.column, r.row, format_count(r.madds), format_count(r.mem),
-                 f"{r.speed:g} {r.unit}"] for s in these for r in s.rows]
-        out.append(tabulate(body, headers=["platform", "column", "row", "madds", "mem",
-                                           "measured speed"],
-                            tablefmt=style, disable_numparse=True))
-        out.append("")
-        corr = [[s.platform, s.column, _rho(s.rho_mem), _rho(s.rho_madds)] for s in these]
-        out.append(tabulate(corr, headers=["platform", "column", "rho(speed, mem)",
-                                           "rho(speed, madds)"],
-                            tablefmt=style, disable_numparse=True))
-        e = summary[table]
-        out += ["", f"mean rho over {e['series']} series: with mem {_rho(e['rho_mem'])} "
-                    f"({e['defined_mem']} defined), with madds {_rho(e['rho_madds'])} "
-                    f"({e['defined_madds']} defined; undefined = equal madds in the series)", ""]
-    out.append("rho = Spearman rank correlation; -1: more of the measure, always slower. "
-               "Speeds: cost/papers/data/snv2_speeds.csv (source per row)")
-    out.append(convention_line())
-    return "\n".join(out)
-
-
-def to_csv(all_rows: list[Row]) -> str:
-    import pandas as pd
-
-    rows = to_dict(all_rows)["rows"]
-    for r in rows:
-        r["bind"] = ";".join(f"{k}={v}" for k, v in r["bind"].items())
-    return pd.DataFrame(rows).to_csv(index=False)

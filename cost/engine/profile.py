@@ -1,9 +1,9 @@
 """`Profile`: the per-layer shapes and costs of a walked spec, and their totals.
 
 Numbers stay numbers (ints, or sympy expressions while symbols are free) until they are rendered
-by `cost.render.profile`. A symbolic profile binds later with `subs`, and its totals are closed
-forms
-(`formula`), so one walk answers a whole design space.
+by `cost.render.profile`; `table` gives them as a DataFrame (`cost.engine.frame`). A symbolic
+profile binds later with `subs`, and its totals are closed forms (`formula`), so one walk answers
+a whole design space.
 
 >>> import cost
 >>> p = cost.profile(cost.load("specs/shufflenet_g3.yaml", s=1, r=224, n=1))  # doctest: +SKIP
@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cost.engine.walk import Layer, walk
 from cost.measures import Cost
 from cost.spec.bindings import Environment, environment, exact
 from cost.spec.parse import Spec
 from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -88,9 +91,9 @@ class Profile:
             out[key].layers.append(layer)
         return list(out.values())
 
-    def table(self, depth: int | None = None):  # noqa: ANN201 - pandas.DataFrame
+    def table(self, depth: int | None = None) -> pd.DataFrame:
         """Per-layer (or per-group, with depth) rows as a pandas DataFrame; numbers unformatted."""
-        from cost.render.profile import frame
+        from cost.engine.frame import frame
 
         return frame(self, depth)
 

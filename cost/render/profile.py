@@ -1,96 +1,38 @@
-"""Rendering: numbers become text only here (and in the CLI and plots).
+"""A profile as a terminal or markdown table, closed forms, JSON or CSV.
 
-`format_count` gives three significant figures with K/M/G, as fvcore and torchinfo do; totals are
-printed exactly with thousands separators.
-
->>> format_count(137_460_672), format_count(8_128_512), format_count(648)
-('137M', '8.13M', '648')
+The rows come from `cost.engine.frame` (numbers unformatted); a tool's counting convention, if
+asked for, is counted here (`cost.conventions.count`) and handed to the frame as one more
+column. Numbers and JSON values are written by `cost.render.format`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from cost.engine.frame import frame, scaled
 from cost.measures import convention_line
-from cost.symbolic import is_concrete, render, render_shape
+from cost.render.format import dumps, exact, fixed, format_count, shape_text
+from cost.symbolic import render
 
-COLUMNS = ("madds", "params", "mem_read", "mem_write", "mem")
 
-
-def assumptions(profile) -> list[str]:  # noqa: ANN001
+def assumptions(profile: Any) -> list[str]:
     """Named modelling assumptions a profile was computed under (e.g. deployment fusion)."""
     return list(profile.assumptions)
 
 
-def format_count(v: Any) -> str:
-    """3 significant figures with a K/M/G/T suffix; expressions are printed as they are."""
-    if not is_concrete(v):
-        return str(v)
-    v = float(v)
-    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= div:
-            x = v / div
-            text = f"{x:.3g}"
-            if "e" in text:  # 1000 of a unit rounds up to the next
-                text = f"{x:.0f}"
-            return text + suffix
-    return f"{v:.3g}" if v != int(v) else f"{int(v)}"
+def rows(profile: Any, depth: int | None = None, dtype_bytes: int = 1,
+         convention: str = "paper") -> Any:
+    """The profile's DataFrame (`cost.engine.frame.frame`); under another counting convention
+    than `paper`, a column named after it follows madds."""
+    extra = {}
+    if convention != "paper":
+        from cost.conventions import count
+
+        extra[convention] = count(profile, convention).values
+    return frame(profile, depth, dtype_bytes, extra)
 
 
-def exact(v: Any) -> str:
-    return f"{v:,}" if isinstance(v, int) else render(v)
-
-
-def shapes_text(shapes: tuple) -> str:
-    if len(shapes) == 1:
-        return render_shape(shapes[0])
-    return " ".join(render_shape(s) for s in shapes)
-
-
-def scaled(value: Any, dtype_bytes: int) -> Any:
-    return value * dtype_bytes if dtype_bytes != 1 else value
-
-
-def frame(profile, depth: int | None = None, dtype_bytes: int = 1,  # noqa: ANN001, ANN201
-          convention: str = "paper"):
-    """Rows of a Profile as a DataFrame: path, op, in/out shapes, madds, params, mem columns.
-
-    Under another counting convention than `paper` a column named after it follows madds.
-    """
-    import pandas as pd
-
-    from cost.conventions import get
-    from cost.symbolic import total
-
-    counted = get(convention) if convention != "paper" else None
-    rows = []
-    if depth is None:
-        items = [(la.path, la.op, la.in_shapes, la.out_shapes, la.cost, [la])
-                 for la in profile.layers]
-    else:
-        items = [(g.path, g.op, g.layers[0].in_shapes, g.out_shapes, g.cost, g.layers)
-                 for g in profile.groups(depth)]
-    for path, op, ins, outs, cost, layers in items:
-        values = cost.as_dict()
-        extra = {} if counted is None else {
-            convention: profile.show(total(counted.of(la) for la in layers))}
-        rows.append({
-            "path": path, "op": op,
-            "in_shapes": [list(map(profile.show, x)) for x in ins],
-            "out_shape": [profile.show(d) for d in outs[0]] if len(outs) == 1
-            else [[profile.show(d) for d in y] for y in outs],
-            **{c: profile.show(scaled(values[c], dtype_bytes) if c.startswith("mem") else values[c])
-               for c in COLUMNS},
-            "intensity": profile.show(cost.intensity),
-            **extra,
-        })
-    columns = ["path", "op", "in_shapes", "out_shape", "madds", *([convention] if counted else []),
-               *COLUMNS[1:], "intensity"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def header(profile) -> str:  # noqa: ANN001
+def header(profile: Any) -> str:
     spec = profile.spec
     bound = ", ".join(f"{k}={render(v)}" for k, v in profile.bindings.items())
     free = ", ".join(profile.env.free)
@@ -104,7 +46,7 @@ def header(profile) -> str:  # noqa: ANN001
     return " · ".join(parts)
 
 
-def totals_lines(profile, dtype_bytes: int = 1) -> list[str]:  # noqa: ANN001
+def totals_lines(profile: Any, dtype_bytes: int = 1) -> list[str]:
     t = profile.total
     mem_unit = "elements" if dtype_bytes == 1 else "bytes"
     if not profile.symbolic:
@@ -115,7 +57,7 @@ def totals_lines(profile, dtype_bytes: int = 1) -> list[str]:  # noqa: ANN001
             f"total mem:    {exact(scaled(t.mem, dtype_bytes))} {mem_unit} "
             f"(read {format_count(scaled(t.mem_read, dtype_bytes))}, "
             f"write {format_count(scaled(t.mem_write, dtype_bytes))}); "
-            f"intensity {float(t.intensity):.2f} madds per element moved",
+            f"intensity {fixed(t.intensity, 2)} madds per element moved",
         ]
     return [
         f"total madds  = {profile.formula('madds')}",
@@ -124,17 +66,17 @@ def totals_lines(profile, dtype_bytes: int = 1) -> list[str]:  # noqa: ANN001
     ]
 
 
-def render_table(profile, *, depth: int | None = None, fmt: str = "table",  # noqa: ANN001
+def render_table(profile: Any, *, depth: int | None = None, fmt: str = "table",
                  dtype_bytes: int = 1, convention: str = "paper") -> str:
     """The profile as a terminal table or markdown: rows, totals, and the convention line."""
     from tabulate import tabulate
 
-    df = frame(profile, depth, dtype_bytes, convention)
+    df = rows(profile, depth, dtype_bytes, convention)
     counted = convention != "paper"
     shown = [
-        [r["path"], r["op"], _shape_cell(r["out_shape"]), format_count(r["madds"]),
+        [r["path"], r["op"], shape_text(r["out_shape"]), format_count(r["madds"]),
          *([format_count(r[convention])] if counted else []), format_count(r["params"]),
-         format_count(r["mem"]), f"{float(r['intensity']):.1f}"]
+         format_count(r["mem"]), fixed(r["intensity"], 1)]
         for r in df.to_dict("records")
     ]
     headers = ["path", "op", "out shape", "madds", *([convention] if counted else []), "params",
@@ -155,7 +97,7 @@ def render_table(profile, *, depth: int | None = None, fmt: str = "table",  # no
     return "\n".join(lines)
 
 
-def counted_lines(profile, convention: str) -> list[str]:  # noqa: ANN001
+def counted_lines(profile: Any, convention: str) -> list[str]:
     """The total under a named counting convention other than `paper` (cost.conventions)."""
     if convention == "paper":
         return []
@@ -175,7 +117,7 @@ def convention_note(convention: str) -> list[str]:
     return [get(convention).line()]
 
 
-def render_symbolic(profile, *, depth: int = 1, dtype_bytes: int = 1,  # noqa: ANN001
+def render_symbolic(profile: Any, *, depth: int = 1, dtype_bytes: int = 1,
                     convention: str = "paper") -> str:
     """Closed forms per block (path prefix of `depth` parts) and in total."""
     lines = [header(profile), ""]
@@ -199,43 +141,26 @@ def render_symbolic(profile, *, depth: int = 1, dtype_bytes: int = 1,  # noqa: A
     return "\n".join(lines)
 
 
-def _shape_cell(shape: Any) -> str:
-    if shape and isinstance(shape[0], list):
-        return " ".join("[" + ", ".join(map(str, s)) + "]" for s in shape)
-    return "[" + ", ".join(map(str, shape)) + "]"
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, int):
-        return v
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return render(v)
-
-
-def to_json(profile, *, dtype_bytes: int = 1, depth: int | None = None,  # noqa: ANN001
+def to_json(profile: Any, *, dtype_bytes: int = 1, depth: int | None = None,
             convention: str = "paper") -> str:
     """JSON with integers (expressions as strings while symbols are free)."""
-    df = frame(profile, depth, dtype_bytes, convention)
+    df = rows(profile, depth, dtype_bytes, convention)
     counted = [convention] if convention != "paper" else []
     t = profile.total
     doc = {
         "spec": profile.spec.path,
         "name": profile.spec.name,
-        "bindings": {k: _jsonable(v) for k, v in profile.bindings.items()},
+        "bindings": profile.bindings,
         "preset": profile.env.preset,
         "free": list(profile.env.free),
         "convention": convention_line(dtype_bytes),
         "assumptions": assumptions(profile),
-        "total": {k: _jsonable(profile.show(scaled(v, dtype_bytes) if k.startswith("mem") else v))
+        "total": {k: profile.show(scaled(v, dtype_bytes) if k.startswith("mem") else v)
                   for k, v in t.as_dict().items()},
         "layers": [
-            {"path": r["path"], "op": r["op"], "in_shapes": _jsonable(r["in_shapes"]),
-             "out_shape": _jsonable(r["out_shape"]),
-             **{c: _jsonable(r[c])
-                for c in ("madds", *counted, "params", "mem_read", "mem_write")}}
+            {"path": r["path"], "op": r["op"], "in_shapes": r["in_shapes"],
+             "out_shape": r["out_shape"],
+             **{c: r[c] for c in ("madds", *counted, "params", "mem_read", "mem_write")}}
             for r in df.to_dict("records")
         ],
     }
@@ -243,13 +168,27 @@ def to_json(profile, *, dtype_bytes: int = 1, depth: int | None = None,  # noqa:
         from cost.conventions import count, get
 
         doc["counting"] = {"convention": convention, "line": get(convention).line(),
-                           "total": _jsonable(profile.show(count(profile, convention).total))}
-    return json.dumps(doc, indent=2)
+                           "total": profile.show(count(profile, convention).total)}
+    return dumps(doc)
 
 
-def to_csv(profile, *, dtype_bytes: int = 1, depth: int | None = None,  # noqa: ANN001
+def to_csv(profile: Any, *, dtype_bytes: int = 1, depth: int | None = None,
            convention: str = "paper") -> str:
-    df = frame(profile, depth, dtype_bytes, convention)
-    df["in_shapes"] = df["in_shapes"].map(lambda xs: " ".join(_shape_cell(x) for x in xs))
-    df["out_shape"] = df["out_shape"].map(_shape_cell)
+    df = rows(profile, depth, dtype_bytes, convention)
+    df["in_shapes"] = df["in_shapes"].map(lambda xs: " ".join(shape_text(x) for x in xs))
+    df["out_shape"] = df["out_shape"].map(shape_text)
     return df.to_csv(index=False)
+
+
+def render_profile(profile: Any, fmt: str = "table", *, depth: int | None = None,
+                   dtype_bytes: int = 1, convention: str = "paper") -> str:
+    """The profile in `fmt`: json, csv, or a table (markdown) of rows, or closed forms per block
+    (`depth`, default 1) while symbols are free."""
+    options = {"dtype_bytes": dtype_bytes, "convention": convention}
+    if fmt == "json":
+        return to_json(profile, depth=depth, **options)
+    if fmt == "csv":
+        return to_csv(profile, depth=depth, **options)
+    if profile.symbolic:
+        return render_symbolic(profile, depth=depth or 1, **options)
+    return render_table(profile, depth=depth, fmt=fmt, **options)

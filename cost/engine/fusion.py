@@ -11,7 +11,7 @@ the deployed layer holds); a conv that already has a bias keeps it. Multiply-add
 Which layers fold is decided from properties the ops declare (`cost.ops.base.Op`), never from
 op names:
 
-- absorber: `absorbs_affine` (conv, linear);
+- absorber: `absorbs_affine` (conv, linear), which gains a bias through `Op.with_bias`;
 - foldable affine: `folds_into_previous` with weights (bn);
 - epilogue activation: `folds_into_previous` without weights (relu, relu6, sigmoid, hard_swish,
   ...), folded only right after a folded BN.
@@ -99,13 +99,12 @@ def plan(layers: list[Layer]) -> Folding:
 
 
 def _with_bias(layer: Layer) -> Layer:
-    """The absorbing layer after folding: a bias added (if it had none), costs recomputed."""
-    node = layer.node
-    if getattr(node, "bias", True) is False:
-        node = dataclasses.replace(node, bias=True)
-        return dataclasses.replace(layer, node=node, cost=node.cost(layer.in_shapes,
-                                                                    layer.out_shapes))
-    return layer
+    """The absorbing layer after folding: a bias added (if it had none, `Op.with_bias`), costs
+    recomputed."""
+    node = layer.node.with_bias()
+    if node is layer.node:
+        return layer
+    return dataclasses.replace(layer, node=node, cost=node.cost(layer.in_shapes, layer.out_shapes))
 
 
 def fuse(profile: Profile) -> Profile:

@@ -137,13 +137,10 @@ class Pointwise:
         return to_sympy(self.mem) / self.bound
 
 
-def _kernel(layer: Layer) -> Any:
-    return getattr(layer.node, "k", None)
-
-
 def pointwise(layer: Layer) -> Pointwise | None:
-    """The layer as a pointwise conv, or None. Groups come from the count: g = P·c1·c2 / B."""
-    if _kernel(layer) != 1 or len(layer.in_shapes) != 1 or len(layer.out_shapes) != 1:
+    """The layer as a pointwise conv (`Op.is_pointwise`), or None. Groups come from the count:
+    g = P·c1·c2 / B."""
+    if not layer.node.is_pointwise() or len(layer.in_shapes) != 1 or len(layer.out_shapes) != 1:
         return None
     x, y = layer.in_shapes[0], layer.out_shapes[0]
     madds = layer.cost.madds
@@ -163,15 +160,11 @@ def pointwise(layer: Layer) -> Pointwise | None:
 
 
 def is_depthwise(layer: Layer) -> bool:
-    """A conv whose every output element reads one input channel: k² madds per output element."""
-    k = _kernel(layer)
-    if k is None or layer.cost.madds == 0 or len(layer.out_shapes) != 1:
+    """A conv whose every output element reads one input channel: k² madds per output element
+    (`Op.is_depthwise`)."""
+    if layer.cost.madds == 0 or len(layer.out_shapes) != 1:
         return False
-    y = layer.out_shapes[0]
-    elements = 1
-    for d in y:
-        elements *= d
-    return layer.cost.madds == elements * k * k
+    return layer.node.is_depthwise(layer.in_shapes)
 
 
 def is_elementwise(layer: Layer) -> bool:

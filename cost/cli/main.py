@@ -37,20 +37,9 @@ def user_errors(f: Callable) -> Callable:
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
     """`--set g=8 --set s=3/2` -> {"g": 8, "s": Fraction(3, 2)}; values are exact numbers."""
-    from cost.errors import BindingError
-    from cost.spec.bindings import exact
+    from cost.spec.bindings import parse_bindings
 
-    out = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise BindingError(f"--set {item!r} is not NAME=VALUE", hint="e.g. --set g=8")
-        try:
-            out[name.strip()] = exact(value.strip())
-        except CostError as e:
-            raise BindingError(f"--set {item!r}: {e.message}",
-                               hint="values are numbers such as 8, 0.5 or 3/2") from None
-    return out
+    return parse_bindings(values, option="--set", hint="e.g. --set g=8")
 
 
 def binding_options(f: Callable) -> Callable:
@@ -62,7 +51,7 @@ def binding_options(f: Callable) -> Callable:
 
 
 def load_spec(path: str, sets: tuple[str, ...], preset: str | None, *, keep: str = "",
-              symbolic: bool = False):  # noqa: ANN201
+              symbolic: bool = False) -> Any:
     import cost
 
     names = tuple(k.strip() for k in keep.split(",") if k.strip())
@@ -135,7 +124,7 @@ def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: s
                     fuse: bool, convention: str) -> None:
     """Per-layer output shapes, madds, params and memory access of SPEC, and totals."""
     import cost
-    from cost.render import profile as table
+    from cost.render.profile import render_profile
 
     p = cost.profile(load_spec(spec, sets, preset, keep=keep, symbolic=symbolic))
     if fuse:
@@ -146,30 +135,13 @@ def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: s
         from cost.conventions.tools import get
 
         get(convention)  # an unknown name is a user error before anything is rendered
-    options = {"dtype_bytes": dtype_bytes, "convention": convention}
-    if fmt == "json":
-        text = table.to_json(p, depth=depth, **options)
-    elif fmt == "csv":
-        text = table.to_csv(p, depth=depth, **options)
-    elif p.symbolic:
-        text = table.render_symbolic(p, depth=depth or 1, **options)
-    else:
-        text = table.render_table(p, depth=depth, fmt=fmt, **options)
+    text = render_profile(p, fmt, depth=depth, dtype_bytes=dtype_bytes, convention=convention)
     click.echo(text.rstrip("\n"))
 
 
 @main.command("ops")
 def ops_command() -> None:
     """List the registered ops with their arguments."""
-    import dataclasses
+    from cost.render.ops import render_ops
 
-    from cost import ops
-
-    for name in ops.names():
-        cls = ops.get(name)
-        args = ", ".join(
-            f.name + ("" if f.default is dataclasses.MISSING else f"={f.default!r}")
-            for f in dataclasses.fields(cls))
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
-        click.echo(f"{name:16} {args}")
-        click.echo(f"{'':16} {doc}")
+    click.echo(render_ops())

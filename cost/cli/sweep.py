@@ -41,7 +41,7 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     """
     import cost
     from cost.design.sweep import parse_grid, sweep
-    from cost.render.sweep import header, render_sweep, summary_lines
+    from cost.render.sweep import render_sweep, report_lines
 
     grid = parse_grid(grids)
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
@@ -50,8 +50,7 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
         from cost.render.html import write_report
 
         path = write_report(result, report_dir)
-        click.echo("\n".join([header(result), *summary_lines(result),
-                              f"report: {path / 'index.html'} (+ sweep.csv, summary.md)"]))
+        click.echo("\n".join(report_lines(result, path / "index.html")))
         return
     click.echo(render_sweep(result, fmt).rstrip("\n"))
 
@@ -79,12 +78,10 @@ def solve_command(spec: str, target: str, name: str, sets: tuple[str, ...], pres
     import cost
     from cost.design.solve import parse_target, solve
     from cost.render.sweep import render_solution
-    from cost.spec.bindings import exact
+    from cost.spec.bindings import parse_number
 
     metric, value = parse_target(target)
-    step_value = None
-    if step is not None:
-        step_value = parse_sets((f"step={step}",))["step"]
+    step_value = None if step is None else parse_number(step, option="--step")
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
-    solution = solve(loaded, name.strip(), metric, exact(value), step=step_value)
+    solution = solve(loaded, name.strip(), metric, value, step=step_value)
     click.echo(render_solution(solution, fmt).rstrip("\n"))

@@ -95,12 +95,10 @@ class Solution:
 
 def parse_target(text: str) -> tuple[str, int | Fraction]:
     """`madds=140e6` -> ("madds", 140000000)."""
-    from cost.spec.bindings import exact
+    from cost.spec.bindings import exact, parse_assignment
 
-    metric, sep, value = text.partition("=")
-    metric = metric.strip()
-    if not sep or not value.strip():
-        raise SolveError(f"--target {text!r} is not METRIC=VALUE", hint="e.g. madds=140e6")
+    metric, value = parse_assignment(text, option="--target", form="METRIC=VALUE",
+                                     hint="e.g. madds=140e6", error=SolveError)
     if metric not in TARGETS:
         raise SolveError(f"--target: unknown metric {metric!r}", hint=did_you_mean(metric, TARGETS))
     try:

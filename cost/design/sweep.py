@@ -95,13 +95,12 @@ def parse_values(name: str, text: str) -> tuple[Num, ...]:
 
 def parse_grid(items: Sequence[str]) -> dict[str, tuple[Num, ...]]:
     """`("g=1,2,3", "s=0.5:1:0.25")` -> {"g": (1, 2, 3), "s": (1/2, 3/4, 1)}, in the given order."""
+    from cost.spec.bindings import parse_assignment
+
     grid: dict[str, tuple[Num, ...]] = {}
     for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name or not text.strip():
-            raise SweepError(f"--grid {item!r} is not NAME=VALUES",
-                             hint="e.g. --grid g=1,2,3,4,8 or --grid s=0.25:2:0.25")
+        name, text = parse_assignment(item, option="--grid", form="NAME=VALUES", error=SweepError,
+                                      hint="e.g. --grid g=1,2,3,4,8 or --grid s=0.25:2:0.25")
         if name in grid:
             raise SweepError(f"--grid {name} is given twice")
         grid[name] = parse_values(name, text.strip())

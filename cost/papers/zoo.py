@@ -24,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cost.errors import BindingError, CostError
+from cost.errors import CostError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,15 +53,10 @@ def parse_bind(text: str) -> dict[str, int | Fraction]:
     >>> parse_bind("")
     {}
     """
-    from cost.spec.bindings import exact
+    from cost.spec.bindings import parse_bindings
 
-    out: dict[str, int | Fraction] = {}
-    for item in filter(None, (part.strip() for part in text.split(";"))):
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise BindingError(f"binding {item!r} is not NAME=VALUE", hint="e.g. s=0.5;r=160")
-        out[name.strip()] = exact(value.strip())
-    return out
+    items = [part.strip() for part in text.split(";") if part.strip()]
+    return parse_bindings(items, option="binding", hint="e.g. s=0.5;r=160")
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ definition kept in `definitions` (a table keyed by a free symbol becomes a Piece
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from cost.errors import BindingError, SpecError, did_you_mean
+from cost.errors import BindingError, CostError, SpecError, did_you_mean
 from cost.spec.expr import Expr
 from cost.spec.parse import LetDecl, Spec, SymbolDecl
 from cost.symbolic import is_concrete, normalize, render, sp, to_sympy
@@ -144,7 +145,7 @@ def _evaluate_let(decl: LetDecl, names: dict[str, Any]) -> Any:
         lengths = {len(v) if isinstance(v, list) else None for v in rows.values()}
         if len(lengths) != 1:
             raise BindingError(f"table {decl.name!r} mixes single values and lists")
-        def piecewise(pick):  # noqa: ANN001, ANN202
+        def piecewise(pick: Any) -> Any:
             return s.Piecewise(*((to_sympy(pick(v)), s.Eq(key, to_sympy(k)))
                                  for k, v in rows.items()))
         (length,) = lengths
@@ -237,3 +238,51 @@ def exact(value: Any) -> int | Fraction:
         except (TypeError, ValueError):
             pass
     return evaluate(value, {})
+
+
+# --- NAME=VALUE from the command line and the data files ----------------------------------------
+
+NUMBER_HINT = "values are numbers such as 8, 0.5 or 3/2"
+
+
+def parse_assignment(text: str, *, option: str, form: str = "NAME=VALUE", hint: str | None = None,
+                     error: type[SpecError] = BindingError) -> tuple[str, str]:
+    """One NAME=VALUE (`--set g=8`, `--grid s=0.5:2:0.5`, `--target madds=40e6`, a data file's
+    `bind`) split at its first '=', both sides stripped; an item without '=' or with an empty side
+    is an `error` that names the option and the form expected.
+
+    >>> parse_assignment(" s = 3/2 ", option="--set")
+    ('s', '3/2')
+    >>> parse_assignment("g", option="--set", hint="e.g. --set g=8")
+    Traceback (most recent call last):
+    cost.errors.BindingError: --set 'g' is not NAME=VALUE
+      hint: e.g. --set g=8
+    """
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise error(f"{option} {text!r} is not {form}", hint=hint)
+    return name.strip(), value.strip()
+
+
+def parse_number(text: str, *, option: str, item: str | None = None) -> int | Fraction:
+    """An option's value as an exact number (`exact`); a bad one is an error naming the option
+    and the `item` it came from (the value itself by default)."""
+    try:
+        return exact(text.strip())
+    except CostError as e:
+        raise BindingError(f"{option} {text if item is None else item!r}: "
+                           f"{getattr(e, 'message', e)}", hint=NUMBER_HINT) from None
+
+
+def parse_bindings(items: Iterable[str], *, option: str,
+                   hint: str | None = None) -> dict[str, int | Fraction]:
+    """NAME=VALUE items as {name: exact number}: `--set g=8 --set s=3/2` -> {"g": 8, "s": 3/2}.
+
+    >>> parse_bindings(["g=8", "s=3/2"], option="--set")
+    {'g': 8, 's': Fraction(3, 2)}
+    """
+    out: dict[str, int | Fraction] = {}
+    for item in items:
+        name, value = parse_assignment(item, option=option, hint=hint)
+        out[name] = parse_number(value, option=option, item=item)
+    return out

@@ -115,3 +115,92 @@ def test_fuse_names_its_assumption() -> None:
     doc = json.loads(invoke("profile", G3, "--format", "json", "--fuse"))
     assert doc["total"]["madds"] == 137_460_672 and doc["assumptions"][0].startswith("fused:")
     assert not [layer for layer in doc["layers"] if layer["op"] == "bn"]
+
+
+# --- one number formatter, one JSON converter, one NAME=VALUE parser ------------------------------
+
+
+def test_render_docstring_examples() -> None:
+    import doctest
+    import importlib
+
+    for name in ("cost.render.format", "cost.render.experiments", "cost.spec.bindings"):
+        result = doctest.testmod(importlib.import_module(name))
+        assert result.attempted > 0 and result.failed == 0, name
+
+
+def test_jsonable_keeps_ints_exact_and_writes_the_rest_as_json_types() -> None:
+    from fractions import Fraction
+
+    import numpy as np
+    import sympy
+
+    from cost.render.format import dumps, jsonable
+
+    r = sympy.Symbol("r", positive=True)
+    value = {"big": 2**70, "s": Fraction(3, 2), "madds": 43527 * r**2 / 16 + 960000,
+             "n": np.int64(7), "x": np.float64(0.5), "ok": np.bool_(True), "missing": float("nan"),
+             "shape": (1, np.int64(24)), "none": None, "flag": False, "rows": np.array([1, 2])}
+    assert jsonable(value) == {"big": 2**70, "s": "3/2", "madds": "43527*r**2/16 + 960000",
+                               "n": 7, "x": 0.5, "ok": True, "missing": None, "shape": [1, 24],
+                               "none": None, "flag": False, "rows": [1, 2]}
+    assert type(jsonable(np.int64(7))) is int and type(jsonable(np.bool_(False))) is bool
+    assert json.loads(dumps(value))["big"] == 2**70  # never through a float
+
+
+def test_counts_format_the_same_everywhere() -> None:
+    import numpy as np
+
+    from cost.render.format import exact, format_count, signed_count
+
+    assert [format_count(v) for v in (999, 1000, 39_552, 1_864_728, 137_460_672)] == \
+        ["999", "1K", "39.6K", "1.86M", "137M"]
+    assert exact(np.int64(1_864_728)) == exact(1_864_728) == "1,864,728"
+    assert format_count(np.int64(8_128_512)) == "8.13M" and signed_count(0) == "0"
+
+
+def test_one_name_value_parser_names_the_option() -> None:
+    import pytest
+
+    from cost.design.solve import SolveError, parse_target
+    from cost.design.sweep import SweepError, parse_grid
+    from cost.errors import BindingError
+    from cost.papers.zoo import parse_bind
+    from cost.spec.bindings import parse_assignment, parse_bindings
+
+    assert parse_assignment("g = 8", option="--set") == ("g", "8")
+    assert parse_assignment("a=b=c", option="--set") == ("a", "b=c")  # split at the first '='
+    for bad in ("g", "=8", "g=", " = "):
+        with pytest.raises(BindingError, match=r"--set .* is not NAME=VALUE"):
+            parse_bindings([bad], option="--set")
+    with pytest.raises(BindingError, match="binding 's' is not NAME=VALUE"):
+        parse_bind("s;r=160")
+    with pytest.raises(SweepError, match="--grid 'g' is not NAME=VALUES"):
+        parse_grid(["g"])
+    with pytest.raises(SolveError, match="--target 'madds' is not METRIC=VALUE"):
+        parse_target("madds")
+    with pytest.raises(BindingError, match="--set 'g=two': unknown name 'two'"):
+        parse_bindings(["g=two"], option="--set")
+
+
+def test_step_errors_name_the_step_option() -> None:
+    result = CliRunner().invoke(main, ["solve", G3, "--target", "madds=40e6", "--for", "s",
+                                       "--step", "x=1"])
+    assert result.exit_code == 2 and "--step 'x=1'" in result.stderr
+
+
+def test_the_frame_is_engine_data_and_takes_extra_columns() -> None:
+    import ast
+
+    from cost.conventions import count
+    from cost.engine.frame import frame
+
+    for module in ("frame", "profile"):
+        tree = ast.parse((ROOT / "cost" / "engine" / f"{module}.py").read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not {m for m in imported if m and m.startswith(("cost.render", "cost.conv"))}
+    p = cost.profile(cost.load(G3))
+    thop = count(p, "thop")
+    df = frame(p, depth=1, extra={"thop": thop.values})
+    assert list(df.columns[4:6]) == ["madds", "thop"] and df["thop"].sum() == thop.total
+    assert df["madds"].sum() == p.total.madds

@@ -28,11 +28,11 @@ def rows() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def figure(rows: pd.DataFrame):  # noqa: ANN201
+def figure(rows: pd.DataFrame):
     return frontier(rows=rows)
 
 
-def artists(fig, prefix: str) -> dict[str, object]:  # noqa: ANN001
+def artists(fig, prefix: str) -> dict[str, object]:
     ax = fig.axes[0]
     found: dict[str, list] = {}
     for line in ax.get_lines():
@@ -50,7 +50,7 @@ def test_default_families_are_the_bundled_specs_with_accuracies(rows: pd.DataFra
     assert {"shufflenet_v1", "shufflenet_v2", "mobilenet_v2", "alexnet"} <= expected
 
 
-def test_one_artist_per_family(figure, rows: pd.DataFrame) -> None:  # noqa: ANN001
+def test_one_artist_per_family(figure, rows: pd.DataFrame) -> None:
     families = set(rows.family)
     per_family = artists(figure, "family:")
     assert set(per_family) == families
@@ -116,7 +116,7 @@ def test_figure_is_not_shown_or_registered_with_pyplot(rows: pd.DataFrame) -> No
     assert isinstance(fig, matplotlib.figure.Figure)
 
 
-def test_labels_do_not_collide(figure) -> None:  # noqa: ANN001
+def test_labels_do_not_collide(figure) -> None:
     from matplotlib.text import Text
 
     renderer = figure.canvas.get_renderer()
@@ -147,7 +147,7 @@ def test_selection_by_spec_and_family() -> None:
         select_families([specs_dir() / "shufflenet_g3.yaml"])
 
 
-def test_a_users_copy_of_a_spec_is_matched_by_name(tmp_path) -> None:  # noqa: ANN001
+def test_a_users_copy_of_a_spec_is_matched_by_name(tmp_path) -> None:
     copy = tmp_path / "my_v2.yaml"
     copy.write_text((specs_dir() / "shufflenet_v2.yaml").read_text())
     chosen, files = select_families([copy])
@@ -155,7 +155,7 @@ def test_a_users_copy_of_a_spec_is_matched_by_name(tmp_path) -> None:  # noqa: A
 
 
 @pytest.mark.parametrize("suffix", ["png", "svg", "pdf"])
-def test_cli_writes_the_figure_and_the_csv(tmp_path, suffix: str) -> None:  # noqa: ANN001
+def test_cli_writes_the_figure_and_the_csv(tmp_path, suffix: str) -> None:
     out, csv = tmp_path / f"f.{suffix}", tmp_path / "f.csv"
     result = CliRunner().invoke(main, ["frontier", "--families", ",".join(FEW), "--out",
                                        str(out), "--csv", str(csv)])
@@ -175,7 +175,7 @@ def test_cli_writes_the_figure_and_the_csv(tmp_path, suffix: str) -> None:  # no
     (["--families", "nope"], "no family 'nope'"),
     (["--x", "flops"], "Invalid value"),
 ])
-def test_cli_user_errors_exit_2(tmp_path, args: list[str], message: str) -> None:  # noqa: ANN001
+def test_cli_user_errors_exit_2(tmp_path, args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, ["frontier", *args])
     assert result.exit_code == 2 and message in result.output
 

@@ -82,7 +82,7 @@ def test_computed_equals_a_direct_profile(z: pd.DataFrame) -> None:
         assert (total.madds, total.params, total.mem) == (r.madds, r.params, r.mem), r.model
 
 
-def test_a_missing_spec_is_reported_not_skipped(tmp_path) -> None:  # noqa: ANN001
+def test_a_missing_spec_is_reported_not_skipped(tmp_path) -> None:
     data = reported()
     data = data[data.spec != ""].head(3)
     out = zoo(data, root=tmp_path)

@@ -13,8 +13,9 @@ every argument without knowing any op by name. An op defines, together:
 - `forward(xs, weights, tally)`: the numpy reference kernel (float32 arrays in, a tuple out),
   counting the multiply-adds it executes in `tally` (`cost.ops.kernels.Tally`); `cost check`
   compares its output shapes and that count with the shape rule and `madds`;
-- `torch_module(in_shape)`: the stock PyTorch module computing it, for the test oracle
-  (`cost.reference.torch_module`); torch is imported inside the method, never by `import cost`;
+- `torch_module(in_shape)`: the PyTorch module computing it (torch.nn's, or a small one of the
+  op's own), for the test oracle (`cost.reference.torch_module`) and the tools' conventions;
+  torch is imported inside the method, never by `import cost`;
 - `kind`: what kind of op it is, one of `KINDS`. The profilers' counting rules are written per
   kind (`cost.conventions.tools`), so a new op of a known kind is counted under every convention
   without a line there, unless a tool treats that very op specially. The kind also decides

@@ -157,6 +157,8 @@ def test_counts_format_the_same_everywhere() -> None:
         ["999", "1K", "39.6K", "1.86M", "137M"]
     assert exact(np.int64(1_864_728)) == exact(1_864_728) == "1,864,728"
     assert format_count(np.int64(8_128_512)) == "8.13M" and signed_count(0) == "0"
+    # the unit follows the value rounded to 3 figures: 999,500 rounds to 1.00M, not "1000K"
+    assert [format_count(v) for v in (999_499, 999_500, 999_999_999)] == ["999K", "1M", "1G"]
 
 
 def test_one_name_value_parser_names_the_option() -> None:

@@ -172,7 +172,10 @@ def _fixpoint(expr: Any, mapping: dict) -> Any:
 
 
 def _bind_node(node: Any, bind: Any) -> Any:
-    changes = {f.name: bind(getattr(node, f.name)) for f in dataclasses.fields(node)
+    def value(v: Any) -> Any:  # a pair argument (k: [1, 7]) binds value by value
+        return tuple(bind(d) for d in v) if isinstance(v, tuple) else bind(v)
+
+    changes = {f.name: value(getattr(node, f.name)) for f in dataclasses.fields(node)
                if not isinstance(getattr(node, f.name), (bool, str, type(None)))
                and not is_concrete(getattr(node, f.name))}
     return dataclasses.replace(node, **changes) if changes else node

@@ -14,14 +14,16 @@ a whole design space.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cost.engine.memory import live, peak
 from cost.engine.walk import Layer, walk
 from cost.measures import Cost
 from cost.spec.bindings import Environment, environment, exact
 from cost.spec.parse import Spec
-from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy
+from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy, total
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,13 +52,26 @@ class Profile:
     def bindings(self) -> dict[str, Any]:
         return dict(self.env.bound)
 
+    @functools.cached_property
+    def live(self) -> list[Any]:
+        """Elements of activations held while each layer runs (`cost.engine.memory.live`)."""
+        return live(self.layers)
+
+    @property
+    def peak_mem(self) -> Any:
+        """Peak memory footprint in elements: the most activations held at once over the walk
+        order plus every parameter (`cost.engine.memory`); a sympy Max while symbols are free."""
+        return total([peak(self.live), self.total.params])
+
     def formula(self, metric: str = "madds", *, expand_lets: bool = False) -> Any:
-        """The total of `metric` (madds, params, mem_read, mem_write, mem, flops) as a closed form.
+        """The total of `metric` (madds, params, mem_read, mem_write, mem, flops, peak_mem) as a
+        closed form.
 
         Free symbols appear by their names (`r`, not the internal `r/32`); lets that depend on
         free symbols stay named (`c`) unless `expand_lets`.
         """
-        return self.show(getattr(self.total, metric), expand_lets=expand_lets)
+        value = self.peak_mem if metric == "peak_mem" else getattr(self.total, metric)
+        return self.show(value, expand_lets=expand_lets)
 
     def show(self, value: Any, *, expand_lets: bool = False) -> Any:
         """A value in display form: internal multiple-of symbols replaced by `r/32` etc."""

@@ -251,6 +251,7 @@ def run(spec_or_profile: Spec | Profile | str | Path, x: Any = None,
             last_use[source] = i
     final = len(p.layers) - 1
     values: dict[tuple[int, int], np.ndarray] = {(-1, 0): x}
+    del x  # the input is freed after its last consumer, like every tensor (cost.engine.memory)
     records = [] if records is None else records
     kept = {}
     seconds = 0.0

@@ -1,9 +1,10 @@
 """Each named convention of `cost.conventions` against the tool itself, on the same network.
 
 For every bundled spec (and those of tests/specs/) the translator supports
-(`cost.reference.torch_module`), the spec is built as a torch module and profiled with fvcore, thop, ptflops (default backend), torchinfo and
-FlopCounterMode; cost's total under the convention of that name must equal the tool's result
-exactly. Small resolutions keep this fast: the first of `SMALL` the spec accepts.
+(`cost.reference.torch_module`), the spec is built as a torch module and profiled with fvcore,
+thop, ptflops (default backend), torchinfo and FlopCounterMode; cost's total under the
+convention of that name must equal the tool's result exactly. Small resolutions keep this fast:
+the first of `SMALL` the spec accepts.
 
 Where a tool is inconsistent with itself, the convention reproduces it and says so in its table
 (cost/conventions/tools.py), and a test here shows it in the tool's own numbers:

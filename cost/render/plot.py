@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cost.papers.frontier import X_METRICS, frontier_rows, pareto
+from cost.papers.frontier import OWN, X_METRICS, frontier_rows, pareto
 from cost.render.format import significant
 
 if TYPE_CHECKING:
@@ -169,7 +169,8 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
     for i, family in enumerate(families_in_order):
         st = style(family, i)
         fam = [p for p in pts if p["family"] == family]
-        main = "reported" if x == "madds" else "computed"
+        reported = x == "madds" and not family.endswith(OWN)
+        main = "reported" if reported else "computed"  # your own specs: computed only
         drawn = sorted((p for p in fam if p[main] is not None), key=lambda p: p[main])
         size = 5.5 if st.minor else 7
         ax.plot([p[main] for p in drawn], [p["y"] for p in drawn], marker=st.marker, ms=size,
@@ -180,7 +181,7 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
             shown += [(p[main], p["y"], _label(p, st, drawn), st.color) for p in drawn]
         xs_all += [p[main] for p in drawn]
         ys_all += [p["y"] for p in drawn]
-        if x == "madds":
+        if reported:
             pairs = [p for p in fam if p["computed"] is not None]
             ax.plot([p["computed"] for p in pairs], [p["y"] for p in pairs], ls="none",
                     marker=st.marker, ms=size + 2.5, mfc="none", mec=st.color, mew=1.1, zorder=5,

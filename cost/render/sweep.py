@@ -70,6 +70,8 @@ def _csv_field(text: str) -> str:
     import csv
     import io
 
+    if not text:
+        return ""  # as csv.writer writes an empty field in a row of several
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow([text])
     return buf.getvalue()

@@ -203,3 +203,21 @@ def test_cli_streams_past_the_in_memory_limit() -> None:
 def test_cli_stream_errors(args: tuple, message: str) -> None:
     r = CliRunner().invoke(main, ["sweep", SPEC, "--grid", "g=1,3", *args])
     assert r.exit_code == 2 and message in r.stderr, r.output
+
+
+def test_optional_back_ends_are_imported_only_where_used() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, cost, cost.design.sweep, cost.cli.sweep; "
+            "print(sorted(m for m in ('dask', 'distributed', 'pyarrow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_docstring_examples() -> None:
+    import doctest
+    import importlib
+
+    for name in ("cost.design.pareto", "cost.design.grid", "cost.papers.frontier"):
+        assert doctest.testmod(importlib.import_module(name)).failed == 0, name

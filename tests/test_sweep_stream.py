@@ -221,3 +221,26 @@ def test_docstring_examples() -> None:
 
     for name in ("cost.design.pareto", "cost.design.grid", "cost.papers.frontier"):
         assert doctest.testmod(importlib.import_module(name)).failed == 0, name
+
+
+def test_horner_form_by_array_shape_equals_the_expanded_polynomial() -> None:
+    # cost.design.vectorize evaluates P in Horner form in its array arguments, largest first
+    import sympy
+
+    from cost.design.vectorize import Compiler, Context, Val
+
+    x, y, z = sympy.symbols("x y z", integer=True)
+    expr = 3 * x**3 * y * z - 7 * x**2 * z**2 + 5 * x * y**2 - 11 * y * z + 2 * x - 13
+    node = Compiler({x: 1, y: 1, z: 1}).number(expr)
+    rng = np.random.default_rng(0)
+    shapes = [((50, 1, 1), (1, 1, 1), (1, 1, 1)), ((1, 1, 1), (1, 7, 1), (3, 1, 9)),
+              ((4, 1), (1, 1), (4, 5))]
+    for sx, sy, sz in shapes:
+        vx, vy, vz = (rng.integers(-50, 50, size=s) for s in (sx, sy, sz))
+        got = node.evaluate(Context({x: Val(vx), y: Val(vy), z: Val(vz)}))
+        want = (3 * vx**3 * vy * vz - 7 * vx**2 * vz**2 + 5 * vx * vy**2 - 11 * vy * vz + 2 * vx
+                - 13)
+        assert (np.broadcast_to(got.num, want.shape) == want).all() and got.den == 1
+    big = node.evaluate(Context({x: Val(np.array([10**6, 2])), y: Val(np.array([[10**6]])),
+                                 z: Val(np.array([[1]]))}))  # past int64: Python integers
+    assert big.num.tolist() == [[int(expr.subs({x: v, y: 10**6, z: 1})) for v in (10**6, 2)]]

@@ -324,9 +324,16 @@ def _whole(v: Val, valid: np.ndarray) -> tuple[Any, Any]:
     """Integer values (num, None) where every valid point is whole; else reduced (num, den)."""
     if isinstance(v.den, (int, np.integer)) and int(v.den) == 1:
         return v.num, None
-    whole = np.asarray(v.num % v.den == 0)
-    if not np.any(~whole & valid):
-        return v.num // v.den, None
+    d = int(v.den) if isinstance(v.den, (int, np.integer)) else 0
+    num = np.asarray(v.num)
+    if d > 0 and not d & (d - 1) and num.dtype == np.int64:  # a power of 2: bits, no division
+        shift = d.bit_length() - 1
+        if not np.any((num & (d - 1) != 0) & valid):
+            return num >> shift, None
+    else:
+        whole = np.asarray(v.num % v.den == 0)
+        if not np.any(~whole & valid):
+            return v.num // v.den, None
     r = reduce(Val(np.asarray(v.num), v.den))
     return r.num, r.den
 

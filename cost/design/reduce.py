@@ -48,13 +48,14 @@ class Summary:
         ok = valid & block.kept
         s = Summary(len(block), int(valid.sum()), int(block.kept.sum()),
                     np.bincount(block.reason).astype(np.int64))
+        block = block.take(ok)  # dtypes stay: object where some value passed int64
         for metric in FRONT_METRICS:
             num, den = block.exact(metric)
-            if not isinstance(den, int) and np.any(np.asarray(den)[ok] != 1):
+            if not isinstance(den, int) and np.any(np.asarray(den) != 1):
                 s.kinds[metric] = "fraction"
             elif num.dtype == object:
                 s.kinds[metric] = "big"
-            v = block.number(metric)[ok]
+            v = block.number(metric)
             s.ranges[metric] = (_plain(v.min()), _plain(v.max())) if v.size else None
         return s
 

@@ -55,6 +55,20 @@ def test_chunked_reductions_equal_the_whole(form, whole, size: int, broadcast: b
     assert len(streamed.front) > 1 and whole.summary()["kept"] < 360  # a real filter and front
 
 
+def test_tasks_of_several_chunks_reduce_the_same(form, whole, monkeypatch) -> None:  # noqa: ANN001
+    from cost.design import sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "MIN_TASKS", 4)
+    assert {len(g) for g in sweep_module._groups(52)} == {13}
+    for top in (None, 5):
+        streamed = stream(form.spec, GRID, form=form, where=WHERE, chunk=7, top=top)
+        assert streamed.summary() == whole.summary()
+        assert front_index(streamed) == np.flatnonzero(whole.pareto).tolist()
+    ok = np.flatnonzero(whole.valid & whole.kept)
+    madds = whole.number("madds")[ok]
+    assert streamed.rows().index.tolist() == ok[np.lexsort((ok, madds))][:5].tolist()
+
+
 def test_chunks_of_the_pieces_layout_cover_every_point_once() -> None:
     # a long last axis: the leading axes take one value per chunk
     layout = chunk_layout([3, 2, 1000], 300)

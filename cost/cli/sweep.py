@@ -72,10 +72,12 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     import sys
 
     import cost
+    from cost.design.execute import tune_malloc
     from cost.design.grid import MAX_POINTS, MAX_STREAM_POINTS, SweepError
     from cost.design.sweep import parse_grid, stream, sweep
     from cost.render.sweep import header, render_sweep, summary_lines
 
+    tune_malloc()  # this process is ours: keep chunk temporaries in the heap
     streaming = bool(output or pareto or top is not None or fmt == "csv")
     if report_dir is not None and streaming:
         raise SweepError("--report shows every point: drop --pareto, --top, --output and "

@@ -154,22 +154,36 @@ class Part:
     front: Block | None
     top: Block | None
 
+    def merge(self, other: Part, top: tuple[int, str, bool] | None) -> Part:
+        """The reduction of both parts' chunks (`top`: (k, by, descending) or None)."""
+        return Part(self.summary.merge(other.summary),
+                    None if other.front is None else merge_fronts(self.front, other.front),
+                    None if other.top is None or top is None
+                    else merge_tops(self.top, other.top, *top))
 
-def task(plan: Plan, kind: str, i: int, arg: Any) -> tuple[int, Any]:
+
+def task(plan: Plan, kind: str, i: int | range, arg: Any) -> tuple[int, Any]:
     """Evaluate chunk i of `plan` and reduce it: (points evaluated, result).
 
-    kind "block": the whole Block; "reduce": a Part (arg: (front wanted, top (k, by,
-    descending) or None)); "csv" / "parquet": the kept rows rendered, marked with the front
-    (arg: (front Block, Parquet metric kinds)).
+    kind "block": the whole Block; "reduce": a Part (i may be a range of chunks, reduced here
+    one after the other; arg: (front wanted, top (k, by, descending) or None)); "csv" /
+    "parquet": the kept rows rendered, marked with the front (arg: (front Block, Parquet
+    metric kinds)).
     """
+    if kind == "reduce":
+        want_front, top = arg
+        n, part = 0, None
+        for j in (i if isinstance(i, range) else (i,)):
+            block = evaluator(plan).block(j)
+            n += len(block)
+            here = Part(Summary.of(block), front_of(block) if want_front else None,
+                        top_of(block, *top) if top else None)
+            part = here if part is None else part.merge(here, top)
+        return n, part
     block = evaluator(plan).block(i)
     n = len(block)
     if kind == "block":
         return n, block
-    if kind == "reduce":
-        want_front, top = arg
-        return n, Part(Summary.of(block), front_of(block) if want_front else None,
-                       top_of(block, *top) if top else None)
     front, kinds = arg
     rows = block.take(block.kept)
     rows.pareto = mark_front(rows, front)

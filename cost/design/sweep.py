@@ -70,8 +70,6 @@ from cost.design.reduce import (
     RANK_METRICS,
     Summary,
     mark_front,
-    merge_fronts,
-    merge_tops,
     top_of,
 )
 from cost.design.where import WHERE_NAMES, Filter
@@ -176,8 +174,9 @@ class Sweep:
 
     def block(self, select: Any = None) -> Block:
         """The points (all, or `select`: a mask or indices) as a `Block`, Pareto flags set."""
-        whole = Block(np.arange(self.size, dtype=np.int64), self.reason, self.kept,
-                      self.metrics, self.dens, self.pareto)
+        if getattr(self, "_index", None) is None or len(self._index) != self.size:
+            self._index = np.arange(self.size, dtype=np.int64)  # once, not per metric asked
+        whole = Block(self._index, self.reason, self.kept, self.metrics, self.dens, self.pareto)
         return whole if select is None else whole.take(select)
 
     def rows(self, which: str = "kept") -> Block:
@@ -377,16 +376,14 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
     start = time.perf_counter()
     with backend(plan, workers, scheduler) as run, \
             _Bar(_progress(n, progress, n * (2 if every_row else 1))) as bar:
-        totals, front, best = Summary(), None, None
         want_top = (top, *rank) if rank and not pareto else None
-        for points, part in run.map("reduce", range(count), (True, want_top)):
-            totals = totals.merge(part.summary)
-            front = merge_fronts(front, part.front)
-            if want_top:
-                best = merge_tops(best, part.top, top, *rank)
+        merged = None
+        for points, part in run.map("reduce", _groups(count), (True, want_top)):
+            merged = part if merged is None else merged.merge(part, want_top)
             bar.update(points, "sweep")
-        assert front is not None
-        front = front.take(np.argsort(front.index, kind="stable"))
+        assert merged is not None and merged.front is not None
+        totals, best = merged.summary, merged.top
+        front = merged.front.take(np.argsort(merged.front.index, kind="stable"))
         shown = front if pareto else best
         if pareto and rank:
             shown = top_of(front, top, *rank)
@@ -417,6 +414,17 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
         elif out is not None:
             out.write(_csv_header(grid) + csv_rows(shown, grid, plan.reasons))
     return Reduced(form, grid, plan.reasons, totals, front, shown, where, output, seconds)
+
+
+TASK_CHUNKS = 16  # chunks reduced by one task at most (fewer results to send and merge)
+MIN_TASKS = 64  # ... but at least this many tasks where there are as many chunks
+
+
+def _groups(count: int) -> list[range]:
+    """Chunks 0..count-1 in runs of consecutive chunks, one task each: up to TASK_CHUNKS, and
+    at least MIN_TASKS tasks where there are as many chunks, so every worker stays busy."""
+    per = max(1, min(TASK_CHUNKS, count // MIN_TASKS))
+    return [range(a, min(count, a + per)) for a in range(0, count, per)]
 
 
 def _csv_header(grid: dict[str, tuple]) -> str:

@@ -228,3 +228,25 @@ class Checker:
         difference = s.simplify(to_sympy(a) - to_sympy(b))
         ok = True if difference == 0 else (False if difference.is_number else None)
         self._require(ok, s.Eq(difference, 0), f"{what}: {a} != {b}", (("left", a), ("right", b)))
+
+
+def decimal_text(v: Any) -> str:
+    """An exact binding value: ints plainly, finite decimals as decimals, else p/q.
+
+    Data files (sweep CSV and Parquet) write bindings this way; `cost.render.format.value_text`
+    is this function.
+
+    >>> decimal_text(Fraction(1, 4)), decimal_text(Fraction(1, 3)), decimal_text(224)
+    ('0.25', '1/3', '224')
+    """
+    if isinstance(v, Fraction):
+        q = v.denominator
+        for p in (2, 5):
+            while q % p == 0:
+                q //= p
+        if q == 1:
+            text = f"{float(v):.15g}"
+            if Fraction(text) == v:
+                return text
+        return render(v)
+    return str(v)

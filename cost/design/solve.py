@@ -31,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from cost.design.sweep import ClosedForm, Num, closed_form, sweep
+from cost.design.closed_form import ClosedForm, closed_form
+from cost.design.grid import Num
+from cost.design.sweep import sweep
 from cost.design.vectorize import mul
 from cost.errors import CostError, SpecError, did_you_mean
 from cost.spec.parse import Spec

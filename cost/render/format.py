@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+from cost.symbolic import decimal_text as value_text  # the exact text of a value
 from cost.symbolic import is_concrete, render
 
 # --- numbers as text ---------------------------------------------------------------------------
@@ -74,25 +75,6 @@ def exact(v: Any) -> str:
 def _python(v: Any) -> Any:
     """A numpy scalar as the Python number it holds (an int64 count formats as an int)."""
     return v.item() if hasattr(v, "dtype") and getattr(v, "shape", None) == () else v
-
-
-def value_text(v: Any) -> str:
-    """An exact binding value: ints plainly, finite decimals as decimals, else p/q.
-
-    >>> value_text(Fraction(1, 4)), value_text(Fraction(1, 3)), value_text(224)
-    ('0.25', '1/3', '224')
-    """
-    if isinstance(v, Fraction):
-        q = v.denominator
-        for p in (2, 5):
-            while q % p == 0:
-                q //= p
-        if q == 1:
-            text = f"{float(v):.15g}"
-            if Fraction(text) == v:
-                return text
-        return render(v)
-    return str(v)
 
 
 def decimal_value(v: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 from cost.engine.walk import Layer, walk
 from cost.measures import Cost
-from cost.spec.bindings import Environment, environment, exact
+from cost.spec.bindings import Environment, check_binding, environment, exact
 from cost.spec.parse import Spec
 from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy
 
@@ -101,6 +101,8 @@ class Profile:
         Symbolic-then-bind equals bind-then-walk: tests/test_symbolic.py checks it.
         """
         values = {k: exact(v) for k, v in values.items()}  # 2, 0.5, Fraction(1, 2) or "1/2"
+        values = {k: check_binding(self.spec, k, v, "subs", free_let=k not in self.spec.symbols)
+                  if k in self.env.free else v for k, v in values.items()}  # as load checks
         mapping = self.env.substitution(values)
         definitions = {k: v.xreplace(mapping) for k, v in self.env.definitions.items()}
         full = {**mapping}

@@ -20,7 +20,8 @@ from cost.cli.main import FORMATS, binding_options, parse_sets, user_errors
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--grid", "grids", multiple=True, required=True, metavar="NAME=VALUES",
               help="A swept symbol or let (repeatable): a list g=1,2,3,4,8 or a range "
-                   "start:stop:step, e.g. s=0.25:2:0.25 (stop included where it lands).")
+                   "start:stop:step, e.g. s=0.25:2:0.25 (stop included where it lands). "
+                   "Limits: 100,000 values per name, 5,000,000 points in all.")
 @binding_options
 @click.option("--where", default=None, metavar="EXPR",
               help='Keep points where the condition holds, e.g. "madds <= 150e6 and g >= 3" '

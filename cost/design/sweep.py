@@ -48,8 +48,8 @@ from cost.spec.parse import Spec
 from cost.symbolic import render, sp
 
 Num = int | Fraction
-MAX_AXIS = 10_000_000  # values of one --grid
-MAX_POINTS = 20_000_000  # points of a sweep (about 40 bytes of results each)
+MAX_AXIS = 100_000  # values of one --grid (checked before any value is built)
+MAX_POINTS = 5_000_000  # points of a sweep (about 40 bytes of results each; ~5 s)
 CHUNK = 1 << 18  # points evaluated together; bounds memory and paces the progress bar
 PROGRESS_MIN = 4 * CHUNK  # smaller sweeps finish before a bar would help
 WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity")
@@ -83,6 +83,8 @@ def parse_values(name: str, text: str) -> tuple[Num, ...]:
         if count > MAX_AXIS:
             raise SweepError(f"{where}: {count:,} values; the limit is {MAX_AXIS:,}")
         return tuple(_num(start + i * Fraction(step)) for i in range(count))
+    if text.count(",") >= MAX_AXIS:
+        raise SweepError(f"{where}: {text.count(',') + 1:,} values; the limit is {MAX_AXIS:,}")
     items = [p.strip() for p in text.split(",")]
     if not all(items):
         raise SweepError(f"{where}: empty value in the list", hint="e.g. g=1,2,3,4,8")
@@ -112,6 +114,36 @@ def parse_grid(items: Sequence[str]) -> dict[str, tuple[Num, ...]]:
         raise SweepError(f"the grid has {size:,} points; the limit is {MAX_POINTS:,}",
                          hint="use fewer values or a coarser step")
     return grid
+
+
+def check_grid(grid: Any) -> dict[str, tuple[Num, ...]]:
+    """A grid given through Python, checked as `--grid` is: exact numbers, none twice, limits."""
+    if not isinstance(grid, dict) or not grid:
+        raise SweepError("the grid must be a mapping {name: values} with at least one name")
+    out = {}
+    for name, values in grid.items():
+        where = f"grid {name}"
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise SweepError(f"{where}: the values must be a list of numbers, got {values!r}")
+        values = tuple(values)
+        if not values:
+            raise SweepError(f"{where}: no values", hint="e.g. {'g': [1, 2, 3, 4, 8]}")
+        if len(values) > MAX_AXIS:
+            raise SweepError(f"{where}: {len(values):,} values; the limit is {MAX_AXIS:,}")
+        from cost.spec.bindings import exact
+
+        try:
+            values = tuple(_num(exact(v)) for v in values)
+        except CostError as e:
+            raise SweepError(f"{where}: {getattr(e, 'message', e)}",
+                             hint="values are numbers such as 8, 0.25 or 3/2") from None
+        if len(set(values)) != len(values):
+            raise SweepError(f"{where}: a value is listed twice")
+        out[name] = values
+    size = math.prod(len(v) for v in out.values())
+    if size > MAX_POINTS:
+        raise SweepError(f"the grid has {size:,} points; the limit is {MAX_POINTS:,}")
+    return out
 
 
 def _exact(text: str, where: str) -> Num:
@@ -478,7 +510,7 @@ def sweep(spec: Spec, grid: dict[str, Sequence[Any]], *, where: str | None = Non
     `broadcast`: evaluate the grid as an outer product (False: one value per point; the same
     results, slower; for benchmarks).
     """
-    grid = {name: tuple(_num(v) for v in values) for name, values in grid.items()}
+    grid = check_grid(grid)
     if form is None:
         form = closed_form(spec, tuple(grid))
     if set(form.names) != set(grid) or tuple(grid) != form.names:

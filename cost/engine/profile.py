@@ -161,8 +161,8 @@ class Group:
 
 
 def _fixpoint(expr: Any, mapping: dict) -> Any:
-    """Substitute until nothing in `mapping` is left (lets may refer to lets)."""
-    for _ in range(32):
+    """Substitute until nothing in `mapping` is left (lets may refer to lets, in any chain)."""
+    for _ in range(len(mapping) + 1):
         new = expr.xreplace(mapping)
         if new == expr:
             return new

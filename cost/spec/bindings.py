@@ -113,22 +113,29 @@ def _let_order(lets: dict[str, LetDecl]) -> list[str]:
         return {n for n in names if n in lets}
 
     order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = " -> ".join([*path[path.index(name):], name])
-            raise lets[name].at.error(f"lets refer to each other in a cycle: {cycle}")
-        state[name] = 1
-        for d in sorted(deps(lets[name])):
-            visit(d, (*path, name))
-        state[name] = 2
-        order.append(name)
-
-    for name in lets:
-        visit(name, ())
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in lets:  # depth-first, iterative: a chain of thousands of lets is fine
+        if state.get(root) == 2:
+            continue
+        path: list[str] = [root]
+        todo: list[list[str]] = [sorted(deps(lets[root]))]
+        state[root] = 1
+        while path:
+            if not todo[-1]:
+                done = path.pop()
+                todo.pop()
+                state[done] = 2
+                order.append(done)
+                continue
+            d = todo[-1].pop(0)
+            if state.get(d) == 2:
+                continue
+            if state.get(d) == 1:
+                cycle = " -> ".join([*path[path.index(d):], d])
+                raise lets[d].at.error(f"lets refer to each other in a cycle: {cycle}")
+            state[d] = 1
+            path.append(d)
+            todo.append(sorted(deps(lets[d])))
     return order
 
 

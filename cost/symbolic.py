@@ -121,6 +121,18 @@ def total(values: Iterable[sint]) -> sint:
     return normalize(sp().Add(to_sympy(numbers), *exprs))
 
 
+def size_exceeds(v: Any, limit: int) -> bool:
+    """True if the sympy expression `v` has more than `limit` nodes (stops counting there)."""
+    if is_concrete(v) or not hasattr(v, "args"):
+        return False
+    from sympy import preorder_traversal
+
+    for i, _ in enumerate(preorder_traversal(v)):
+        if i >= limit:
+            return True
+    return False
+
+
 def decide(condition: Any) -> bool | None:
     """True or False if the condition is decided, None if it depends on free symbols."""
     if isinstance(condition, bool):

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from cost.ops.base import Op, feature_map, flag, size, window_out
 from cost.ops.registry import register
-from cost.symbolic import Checker, Shape, sint
+from cost.errors import ShapeError
+from cost.symbolic import Checker, Shape, decide, render, sint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,6 +27,9 @@ class _WindowPool(Op):
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         n, c, h, w = feature_map(xs[0], self.name)
         stride = self.k if self.stride is None else self.stride
+        if decide(2 * self.pad > self.k) is True:  # symbolic pads are left to the sizes' checks
+            raise ShapeError(f"pad = {render(self.pad)} is more than half the window "
+                             f"k = {render(self.k)}; allowed: pad <= k/2 (as PyTorch requires)")
         ho = window_out(h, self.k, stride, self.pad, 1, self.ceil_mode)
         wo = window_out(w, self.k, stride, self.pad, 1, self.ceil_mode)
         check.whole(ho, "output height")

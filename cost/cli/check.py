@@ -15,7 +15,7 @@ import sys
 
 import click
 
-from cost.cli.main import binding_options, load_spec, user_errors
+from cost.cli.main import binding_options, echo, load_spec, user_errors
 
 LISTED = 10  # mismatches shown in the table format (all of them are in the JSON)
 
@@ -46,7 +46,7 @@ def render_report(report) -> str:  # noqa: ANN001 - cost.reference.forward.Repor
 @binding_options
 @click.option("--batch", type=click.IntRange(min=1), default=None,
               help="Batch size: binds the spec's symbol n.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random weights and input.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
@@ -68,9 +68,9 @@ def check_command(spec: str, sets: tuple[str, ...], preset: str | None, batch: i
         loaded = loaded.with_bindings(n=batch)
     report = reference.check(loaded, seed=seed)
     if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        echo(json.dumps(report.as_dict(), indent=2))
     else:
-        click.echo(render_report(report))
+        echo(render_report(report))
     if not report.ok:
-        click.echo(f"error: {report.mismatches[0]}", err=True)
+        echo(f"error: {report.mismatches[0]}", err=True)
         sys.exit(2)

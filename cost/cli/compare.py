@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, load_spec, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, load_spec, user_errors
 
 if TYPE_CHECKING:
     from cost.conventions import Convention
@@ -140,4 +140,4 @@ def compare_command(spec: str, sets: tuple[str, ...], preset: str | None, names:
         text = to_csv(found)
     else:
         text = render(p, chosen, found, fmt)
-    click.echo(text.rstrip("\n"))
+    echo(text.rstrip("\n"))

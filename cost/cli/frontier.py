@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from cost.cli.main import user_errors
+from cost.cli.main import echo, user_errors
 
 SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -27,29 +27,40 @@ SUFFIXES = (".png", ".svg", ".pdf")
 @click.option("--out", default="frontier.png", show_default=True, metavar="FILE",
               help="Figure to write: .png, .svg or .pdf.")
 @click.option("--csv", "csv_path", default=None, metavar="FILE",
-              help="Also write the plotted rows: reported and computed values, deviation in %.")
+              help="Also write the plotted rows (a .csv file): reported and computed values, "
+                   "deviation in %.")
+@click.option("--force", is_flag=True,
+              help="Replace existing files even if cost did not write them (and a symbolic "
+                   "link itself, never what it points to).")
 @user_errors
 def frontier_command(specs: tuple[str, ...], families: str, x: str, out: str,
-                     csv_path: str | None) -> None:
+                     csv_path: str | None, force: bool) -> None:
     """Top-1 accuracy against cost for SPECs' families (default: all bundled specs that have
     reported accuracies): each family's variants joined in order of cost, the Pareto frontier,
     and for every variant with a spec the computed value beside the reported one."""
     from cost.errors import SpecError
     from cost.papers.frontier import frontier_rows
-    from cost.render.plot import frontier, save
+    from cost.render.plot import figure_bytes, frontier
+    from cost.safe_write import Output, check_target, has_mark, starts_with, write_files
 
     if Path(out).suffix.lower() not in SUFFIXES:
         raise SpecError(f"--out {out}: cannot write this format",
                         hint="use a file ending in " + ", ".join(SUFFIXES))
+    if csv_path is not None and Path(csv_path).suffix.lower() != ".csv":
+        raise SpecError(f"--csv {csv_path}: the file name must end in .csv")
+    check_target(out, "--out", has_mark, force=force)  # before the work, and again before writing
     names = [n.strip() for n in families.split(",") if n.strip()]
     rows = frontier_rows(specs, names)
     fig = frontier(x=x, rows=rows)
+    outputs = [Output(out, figure_bytes(fig, Path(out).suffix.lower().lstrip(".")), "--out",
+                      has_mark)]
     if csv_path:
-        rows.to_csv(csv_path, index=False)
-    save(fig, out)
+        text = rows.to_csv(index=False).encode("utf-8")
+        outputs.append(Output(csv_path, text, "--csv", starts_with(text.split(b"\n", 1)[0])))
+    write_files(outputs, force=force)
     for status in dict.fromkeys(rows.status):
         if status not in ("ok", "no spec"):
-            click.echo(f"note: {status}: computed points left out", err=True)
+            echo(f"note: {status}: computed points left out", err=True)
     shown = rows if x == "madds" else rows[rows.status == "ok"]
-    click.echo(f"wrote {out}: {len(shown)} variants of {shown.family.nunique()} families"
+    echo(f"wrote {out}: {len(shown)} variants of {shown.family.nunique()} families"
                + (f"; rows in {csv_path}" if csv_path else ""))

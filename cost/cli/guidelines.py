@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, load_spec, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, load_spec, user_errors
 from cost.errors import SpecError
 
 
@@ -34,7 +34,7 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
         if spec or sets or preset or fuse:
             raise SpecError("--experiments takes no SPEC, --set, --preset or --fuse",
                             hint="cost guidelines --experiments [--format ...]")
-        click.echo(_experiments(fmt).rstrip("\n"))
+        echo(_experiments(fmt).rstrip("\n"))
         return
     if spec is None:
         raise SpecError("no SPEC given", hint="cost guidelines specs/shufflenet_g3.yaml, "
@@ -51,13 +51,13 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
     report = analyze(profile, fused=fuse)
     if fmt == "json":
         if fuse:
-            click.echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
+            echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
         text = out.to_json(report)
     elif fmt == "csv":
         text = out.to_csv(report)
     else:
         text = out.render_text(report, fmt)
-    click.echo(text.rstrip("\n"))
+    echo(text.rstrip("\n"))
 
 
 def _experiments(fmt: str) -> str:

@@ -10,6 +10,7 @@ without a traceback and without half an output.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,21 @@ import click
 from cost.errors import CostError
 
 FORMATS = ("table", "markdown", "csv", "json")
+# control characters (but tab and newline), lone surrogates and bidirectional overrides: a spec's
+# text (a name, an id) must not move the cursor, recolour the terminal or reorder what is shown
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character shown as an escape (\\x1b, \\u202e)."""
+    return _UNPRINTABLE.sub(lambda m: (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100
+                                       else f"\\u{ord(m[0]):04x}"), text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """The one way the CLI prints: everything goes through `printable` first."""
+    click.echo(printable(str(text)), err=err)
 
 
 def user_errors(f: Callable) -> Callable:
@@ -29,7 +45,7 @@ def user_errors(f: Callable) -> Callable:
         try:
             return f(*args, **kwargs)
         except CostError as e:
-            click.echo(f"error: {e}", err=True)
+            echo(f"error: {e}", err=True)
             sys.exit(2)
 
     return run
@@ -155,7 +171,7 @@ def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: s
         text = table.render_symbolic(p, depth=depth or 1, **options)
     else:
         text = table.render_table(p, depth=depth, fmt=fmt, **options)
-    click.echo(text.rstrip("\n"))
+    echo(text.rstrip("\n"))
 
 
 @main.command("ops")
@@ -171,5 +187,5 @@ def ops_command() -> None:
             f.name + ("" if f.default is dataclasses.MISSING else f"={f.default!r}")
             for f in dataclasses.fields(cls))
         doc = (cls.__doc__ or "").strip().splitlines()[0]
-        click.echo(f"{name:16} {args}")
-        click.echo(f"{'':16} {doc}")
+        echo(f"{name:16} {args}")
+        echo(f"{'':16} {doc}")

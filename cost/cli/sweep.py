@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, parse_sets, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, parse_sets, user_errors
 
 
 @click.command("sweep")
@@ -51,10 +51,10 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
         from cost.render.html import write_report
 
         path = write_report(result, report_dir)
-        click.echo("\n".join([header(result), *summary_lines(result),
+        echo("\n".join([header(result), *summary_lines(result),
                               f"report: {path / 'index.html'} (+ sweep.csv, summary.md)"]))
         return
-    click.echo(render_sweep(result, fmt).rstrip("\n"))
+    echo(render_sweep(result, fmt).rstrip("\n"))
 
 
 @click.command("solve")
@@ -88,4 +88,4 @@ def solve_command(spec: str, target: str, name: str, sets: tuple[str, ...], pres
         step_value = parse_sets((f"step={step}",))["step"]
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
     solution = solve(loaded, name.strip(), metric, exact(value), step=step_value)
-    click.echo(render_solution(solution, fmt).rstrip("\n"))
+    echo(render_solution(solution, fmt).rstrip("\n"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, user_errors
+from cost.cli.main import FORMATS, echo, user_errors
 
 
 @click.command("zoo")
@@ -21,4 +21,4 @@ def zoo_command(fmt: str) -> None:
     from cost.papers.zoo import zoo
     from cost.render.zoo import render
 
-    click.echo(render(zoo(), fmt))
+    echo(render(zoo(), fmt))

@@ -33,6 +33,7 @@ Conventions:
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -622,6 +623,11 @@ def _progress(n: int, progress: bool | None) -> Any:
 # --- --where -------------------------------------------------------------------------------------
 
 
+def _user_names(text: str) -> str:
+    """A message about a --where condition with the internal `_madds`, `_g` shown as `madds`."""
+    return re.sub(r"(?<![\w.])_([A-Za-z]\w*)", r"\1", text)
+
+
 class _Filter:
     """A --where condition, as a sympy Boolean over metrics and names, compiled exactly."""
 
@@ -651,7 +657,12 @@ class _Filter:
                                                      "mem_write", "mem", "intensity")}
         variables |= {self.names[a.name]: a.user_den for a in axes}
         definitions = {self.symbols["flops"]: 2 * self.symbols["madds"]}
-        self.node = Compiler(variables, definitions).condition(condition)
+        try:
+            self.node = Compiler(variables, definitions).condition(condition)
+        except SpecError as e:  # in the user's names: `madds`, not the internal `_madds`
+            raise SweepError(f"--where {text!r}: {_user_names(e.message)}",
+                             hint=_user_names(e.hint) if e.hint else
+                             "compare a metric, e.g. madds <= 150e6") from None
 
     def evaluate(self, values: dict[str, Val], axes: list[Axis], chunk: Chunk,
                  valid: np.ndarray) -> np.ndarray:

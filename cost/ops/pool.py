@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cost.errors import ShapeError
 from cost.ops.base import Op, feature_map, flag, size, window_out
 from cost.ops.registry import register
-from cost.errors import ShapeError
 from cost.symbolic import Checker, Shape, decide, render, sint
 
 if TYPE_CHECKING:

@@ -90,6 +90,13 @@ def _remove_report(directory: Path) -> None:
 
 
 def _check_target(target: Path, given: str) -> None:
+    try:
+        _check_existing(target, given)
+    except OSError as e:  # a name too long, a path through a file
+        raise ReportError(f"--report {given}: {e.strerror or 'cannot be written'}") from None
+
+
+def _check_existing(target: Path, given: str) -> None:
     if target.is_symlink():
         raise ReportError(f"--report {given}: is a symbolic link; cost does not replace links",
                           hint="name a directory itself")

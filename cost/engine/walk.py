@@ -96,6 +96,7 @@ class _Walk:
         self.constraints: list[Constraint] = []
         self.stack: list[str] = []
         self.steps = 0
+        self.whole_dims: set = set()  # symbolic sizes already checked to be whole and >= 1
 
     # --- the network ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -240,9 +241,11 @@ class _Walk:
         outs = node.outputs(ins, check)
         for y in outs:
             for i, d in enumerate(y):
-                if type(d) is int and 1 <= d:  # the common case, without building the label
-                    continue
+                if (type(d) is int and 1 <= d) or (not is_concrete(d) and d in self.whole_dims):
+                    continue  # the common cases, without building the label
                 check.whole(d, f"output dimension {i} of {render_shape(y)}")
+                if not is_concrete(d):  # checked (or its constraint recorded) once is enough
+                    self.whole_dims.add(d)
         index = len(self.layers)
         self.layers.append(Layer(path, decl.op, node, ins, outs, node.cost(ins, outs), blocks,
                                  decl.at.file, decl.at.line,

@@ -27,6 +27,9 @@ def format_count(v: Any) -> str:
     """3 significant figures with a K/M/G/T suffix; expressions are printed as they are."""
     if not is_concrete(v):
         return str(v)
+    if abs(v) >= 10**15:  # exact, whatever the size (float() overflows past 1e308)
+        digits = str(abs(int(v)))
+        return f"{'-' if v < 0 else ''}{digits[0]}.{digits[1:3]}e{len(digits) - 1}"
     v = float(v)
     for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
         if abs(v) >= div:
@@ -36,6 +39,13 @@ def format_count(v: Any) -> str:
                 text = f"{x:.0f}"
             return text + suffix
     return f"{v:.3g}" if v != int(v) else f"{int(v)}"
+
+
+def _ratio(v: Any) -> str:
+    try:
+        return f"{float(v):.2f}"
+    except OverflowError:
+        return format_count(v)
 
 
 def exact(v: Any) -> str:
@@ -122,7 +132,7 @@ def totals_lines(profile, dtype_bytes: int = 1) -> list[str]:  # noqa: ANN001
             f"total mem:    {exact(scaled(t.mem, dtype_bytes))} {mem_unit} "
             f"(read {format_count(scaled(t.mem_read, dtype_bytes))}, "
             f"write {format_count(scaled(t.mem_write, dtype_bytes))}); "
-            f"intensity {float(t.intensity):.2f} madds per element moved",
+            f"intensity {_ratio(t.intensity)} madds per element moved",
         ]
     return [
         f"total madds  = {profile.formula('madds')}",

@@ -41,7 +41,7 @@ SPEC = Path(__file__).resolve().parent.parent / "specs" / "shufflenet_v1.yaml"
 WHERE = "madds >= 100e6 and madds <= 600e6"  # the --stream sweep's filter
 
 
-def best_of(runs: int, f):  # noqa: ANN001, ANN201
+def best_of(runs: int, f):
     best, out = float("inf"), None
     for _ in range(runs):
         start = time.perf_counter()
@@ -50,7 +50,7 @@ def best_of(runs: int, f):  # noqa: ANN001, ANN201
     return best, out
 
 
-def table_lookup_seconds(form, grid, dens):  # noqa: ANN001, ANN201
+def table_lookup_seconds(form, grid, dens):
     """Best-of-5 time of evaluating the table let alone on one flat chunk of the grid."""
     import math
 

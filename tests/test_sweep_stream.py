@@ -32,22 +32,22 @@ WHERE = "madds >= 100e6 or g == 2"  # a front of 4 points, not just the smallest
 
 
 @pytest.fixture(scope="module")
-def form(): # noqa: ANN201
+def form():
     return closed_form(cost.load(SPEC), tuple(GRID))
 
 
 @pytest.fixture(scope="module")
-def whole(form):  # noqa: ANN001, ANN201
+def whole(form):
     return sweep(form.spec, GRID, form=form, where=WHERE)
 
 
-def front_index(result) -> list[int]:  # noqa: ANN001
+def front_index(result) -> list[int]:
     return result.front.index.tolist()
 
 
 @pytest.mark.parametrize("size", [7, 13, 64])
 @pytest.mark.parametrize("broadcast", [True, False])
-def test_chunked_reductions_equal_the_whole(form, whole, size: int, broadcast: bool) -> None:  # noqa: ANN001
+def test_chunked_reductions_equal_the_whole(form, whole, size: int, broadcast: bool) -> None:
     assert 360 % size and chunk_layout([6, 4, 5, 3], size, broadcast).count > 1
     streamed = stream(form.spec, GRID, form=form, where=WHERE, chunk=size, broadcast=broadcast)
     assert streamed.summary() == whole.summary()
@@ -55,7 +55,7 @@ def test_chunked_reductions_equal_the_whole(form, whole, size: int, broadcast: b
     assert len(streamed.front) > 1 and whole.summary()["kept"] < 360  # a real filter and front
 
 
-def test_tasks_of_several_chunks_reduce_the_same(form, whole, monkeypatch) -> None:  # noqa: ANN001
+def test_tasks_of_several_chunks_reduce_the_same(form, whole, monkeypatch) -> None:
     from cost.design import sweep as sweep_module
 
     monkeypatch.setattr(sweep_module, "MIN_TASKS", 4)
@@ -85,7 +85,7 @@ def test_chunks_of_the_pieces_layout_cover_every_point_once() -> None:
 
 @pytest.mark.parametrize("by,descending", [("madds", False), ("intensity", True),
                                            ("params", False)])
-def test_top_k_chunked_equals_sorting_everything(form, whole, by: str, descending: bool) -> None:  # noqa: ANN001
+def test_top_k_chunked_equals_sorting_everything(form, whole, by: str, descending: bool) -> None:
     streamed = stream(form.spec, GRID, form=form, where=WHERE, chunk=11, top=9,
                       by=("-" if descending else "") + by)
     ok = np.flatnonzero(whole.valid & whole.kept)
@@ -96,7 +96,7 @@ def test_top_k_chunked_equals_sorting_everything(form, whole, by: str, descendin
     assert streamed.rows().pareto.tolist() == [i in pareto for i in ok[order[:9]]]
 
 
-def test_pareto_rows_and_top_of_the_front(form, whole) -> None:  # noqa: ANN001
+def test_pareto_rows_and_top_of_the_front(form, whole) -> None:
     front = np.flatnonzero(whole.pareto)
     shown = stream(form.spec, GRID, form=form, where=WHERE, chunk=7, pareto=True).rows()
     assert shown.index.tolist() == front.tolist() and shown.pareto.all()
@@ -107,7 +107,7 @@ def test_pareto_rows_and_top_of_the_front(form, whole) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("size", [7, 64])
 def test_csv_written_chunk_by_chunk_equals_the_whole(form, whole, tmp_path: Path,
-                                                     size: int) -> None:  # noqa: ANN001
+                                                     size: int) -> None:
     expected = to_csv(whole)
     path = tmp_path / "rows.csv"
     stream(form.spec, GRID, form=form, where=WHERE, chunk=size, output=path)
@@ -118,7 +118,7 @@ def test_csv_written_chunk_by_chunk_equals_the_whole(form, whole, tmp_path: Path
     assert sorted(os.listdir(tmp_path)) == ["rows.csv"]
 
 
-def test_parquet_written_chunk_by_chunk_equals_the_whole(form, whole, tmp_path: Path) -> None:  # noqa: ANN001
+def test_parquet_written_chunk_by_chunk_equals_the_whole(form, whole, tmp_path: Path) -> None:
     import pandas as pd
 
     chunked, single = tmp_path / "a.parquet", tmp_path / "b.parquet"
@@ -138,7 +138,7 @@ def test_parquet_written_chunk_by_chunk_equals_the_whole(form, whole, tmp_path: 
     assert a["reason"].tolist() == expected["reason"].tolist()
 
 
-def test_worker_processes_equal_one_process(form, whole, tmp_path: Path) -> None:  # noqa: ANN001
+def test_worker_processes_equal_one_process(form, whole, tmp_path: Path) -> None:
     streamed = stream(form.spec, GRID, form=form, where=WHERE, chunk=13, workers=2)
     assert streamed.summary() == whole.summary()
     assert front_index(streamed) == np.flatnonzero(whole.pareto).tolist()
@@ -150,7 +150,7 @@ def test_worker_processes_equal_one_process(form, whole, tmp_path: Path) -> None
     assert path.read_text() == to_csv(whole)
 
 
-def test_dask_local_cluster_equals_the_local_run(form, whole, tmp_path: Path) -> None:  # noqa: ANN001
+def test_dask_local_cluster_equals_the_local_run(form, whole, tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
@@ -170,13 +170,13 @@ def test_dask_local_cluster_equals_the_local_run(form, whole, tmp_path: Path) ->
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_interrupted_sweep_leaves_no_file(form, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          suffix: str) -> None:  # noqa: ANN001
+                                          suffix: str) -> None:
     from cost.design import reduce
 
     calls = []
     task = reduce.task
 
-    def interrupted(plan, kind, i, arg):  # noqa: ANN001, ANN202
+    def interrupted(plan, kind, i, arg):
         if kind in ("csv", "parquet"):
             calls.append(i)
             if len(calls) % 3 == 0:  # the third rows of each sweep

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, parse_sets, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, parse_sets, user_errors
 from cost.design.chunks import CHUNK
 
 
@@ -27,7 +27,8 @@ from cost.design.chunks import CHUNK
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--grid", "grids", multiple=True, required=True, metavar="NAME=VALUES",
               help="A swept symbol or let (repeatable): a list g=1,2,3,4,8 or a range "
-                   "start:stop:step, e.g. s=0.25:2:0.25 (stop included where it lands).")
+                   "start:stop:step, e.g. s=0.25:2:0.25 (stop included where it lands). "
+                   "Limits: 100,000 values per name, 5,000,000 points in all.")
 @binding_options
 @click.option("--where", default=None, metavar="EXPR",
               help='Keep points where the condition holds, e.g. "madds <= 150e6 and g >= 3" '
@@ -93,18 +94,18 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
             from cost.render.html import write_report
 
             path = write_report(result, report_dir)
-            click.echo("\n".join(report_lines(result, path / "index.html")))
+            echo("\n".join(report_lines(result, path / "index.html")))
             return
-        click.echo(render_sweep(result, fmt).rstrip("\n"))
+        echo(render_sweep(result, fmt).rstrip("\n"))
         return
     every_row = not pareto and top is None
     out = sys.stdout if fmt == "csv" and output is None else None
     result = stream(loaded, grid, pareto=pareto, top=top, by=by, output=output,
                     out=out if every_row else None, **run)
     if output is not None:
-        click.echo("\n".join([header(result), *summary_lines(result), f"output: {output}"]))
+        echo("\n".join([header(result), *summary_lines(result), f"output: {output}"]))
     elif not every_row:
-        click.echo(render_sweep(result, fmt).rstrip("\n"))
+        echo(render_sweep(result, fmt).rstrip("\n"))
 
 
 @click.command("solve")
@@ -136,4 +137,4 @@ def solve_command(spec: str, target: str, name: str, sets: tuple[str, ...], pres
     step_value = None if step is None else parse_number(step, option="--step")
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
     solution = solve(loaded, name.strip(), metric, value, step=step_value)
-    click.echo(render_solution(solution, fmt).rstrip("\n"))
+    echo(render_solution(solution, fmt).rstrip("\n"))

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from cost.design.closed_form import ClosedForm, Compiled
 
 Num = int | Fraction
-MAX_AXIS = 10_000_000  # values of one --grid
-MAX_POINTS = 20_000_000  # points of a sweep held in memory (about 40 bytes of results each)
+MAX_AXIS = 1_000_000  # values of one --grid (checked before any value is built; ~10 s)
+MAX_POINTS = 5_000_000  # points of a sweep held in memory (about 40 bytes of results each)
 MAX_STREAM_POINTS = 10**15  # points of a sweep reduced chunk by chunk (memory does not grow)
 
 
@@ -56,6 +56,8 @@ def parse_values(name: str, text: str) -> tuple[Num, ...]:
         if count > MAX_AXIS:
             raise SweepError(f"{where}: {count:,} values; the limit is {MAX_AXIS:,}")
         return tuple(num(start + i * Fraction(step)) for i in range(count))
+    if text.count(",") >= MAX_AXIS:
+        raise SweepError(f"{where}: {text.count(',') + 1:,} values; the limit is {MAX_AXIS:,}")
     items = [p.strip() for p in text.split(",")]
     if not all(items):
         raise SweepError(f"{where}: empty value in the list", hint="e.g. g=1,2,3,4,8")
@@ -89,6 +91,36 @@ def parse_grid(items: Sequence[str], limit: int = MAX_POINTS) -> dict[str, tuple
                 if limit < MAX_STREAM_POINTS else "use fewer values or a coarser step")
         raise SweepError(f"the grid has {size:,} points; the limit is {limit:,}", hint=hint)
     return grid
+
+
+def check_grid(grid: Any, limit: int = MAX_POINTS) -> dict[str, tuple[Num, ...]]:
+    """A grid given through Python, checked as `--grid` is: exact numbers, none twice, limits."""
+    if not isinstance(grid, dict) or not grid:
+        raise SweepError("the grid must be a mapping {name: values} with at least one name")
+    from cost.spec.bindings import exact
+
+    out = {}
+    for name, values in grid.items():
+        where = f"grid {name}"
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise SweepError(f"{where}: the values must be a list of numbers, got {values!r}")
+        values = tuple(values)
+        if not values:
+            raise SweepError(f"{where}: no values", hint="e.g. {'g': [1, 2, 3, 4, 8]}")
+        if len(values) > MAX_AXIS:
+            raise SweepError(f"{where}: {len(values):,} values; the limit is {MAX_AXIS:,}")
+        try:
+            values = tuple(num(exact(v)) for v in values)
+        except CostError as e:
+            raise SweepError(f"{where}: {getattr(e, 'message', e)}",
+                             hint="values are numbers such as 8, 0.25 or 3/2") from None
+        if len(set(values)) != len(values):
+            raise SweepError(f"{where}: a value is listed twice")
+        out[name] = values
+    size = math.prod(len(v) for v in out.values())
+    if size > limit:
+        raise SweepError(f"the grid has {size:,} points; the limit is {limit:,}")
+    return out
 
 
 def _exact(text: str, where: str) -> Num:

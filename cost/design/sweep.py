@@ -57,9 +57,9 @@ from cost.design.grid import (
     Axis,
     Num,
     SweepError,
+    check_grid,
     code,
     make_axes,
-    num,
     parse_grid,
     parse_values,
     table_checks,
@@ -90,7 +90,7 @@ PROGRESS_MIN = 4 * CHUNK  # smaller sweeps finish before a bar would help
 def _plan(spec: Any, grid: dict[str, Sequence[Any]], where: str | None, form: ClosedForm | None,
           size: int, broadcast: bool) -> tuple[dict[str, tuple[Num, ...]], ClosedForm, Plan,
                                                dict[str, float]]:
-    grid = {name: tuple(num(v) for v in values) for name, values in grid.items()}
+    grid = check_grid(grid, MAX_STREAM_POINTS)  # sweep() holds at most MAX_POINTS of them
     if form is None:
         form = closed_form(spec, tuple(grid))
     if tuple(grid) != form.names:

@@ -9,6 +9,7 @@ those rows are dropped; a condition on the swept names only keeps invalid rows t
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from cost.design.closed_form import ClosedForm
 
 WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity")
+
+
+def user_names(text: str) -> str:
+    """A message about a --where condition with the internal `_madds`, `_g` shown as `madds`."""
+    return re.sub(r"(?<![\w.])_([A-Za-z]\w*)", r"\1", text)
 
 
 class Filter:
@@ -53,7 +59,12 @@ class Filter:
         self.condition = condition
         self.dens = {a.name: a.user_den for a in axes}
         self._node: Node | bool | None = None
-        self.node  # noqa: B018 - compile now: a condition that cannot be compiled fails here
+        try:  # compile now: a condition that cannot be compiled fails here
+            self.node  # noqa: B018
+        except SpecError as e:  # in the user's names: `madds`, not the internal `_madds`
+            raise SweepError(f"--where {text!r}: {user_names(e.message)}",
+                             hint=user_names(e.hint) if e.hint else
+                             "compare a metric, e.g. madds <= 150e6") from None
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_node": None}  # compiled where it is evaluated

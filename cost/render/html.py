@@ -21,11 +21,11 @@ PosixPath('out/report')
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import os
-import secrets
-import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -48,38 +48,71 @@ class ReportError(SpecError):
 
 def write_report(sweep: Any, directory: str | os.PathLike) -> Path:
     """Render the report for `sweep` and move it into place as `directory` (see module doc)."""
-    target = Path(directory)
-    _check_target(target)
+    given = os.fspath(directory)
+    if not given or "\0" in given:
+        raise ReportError("--report: not a usable directory name")
+    target = Path(os.path.abspath(given))  # `.` and `a/..` become real names
+    _check_target(target, given)
     files = {"index.html": render_html(sweep), "sweep.csv": to_csv(sweep),
              "summary.md": render_summary(sweep)}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    os.mkdir(staging)
+    staging = old = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:64]}.", suffix=".tmp",
+                                        dir=target.parent))
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
-        if target.exists():
-            _check_target(target)
+        if target.exists() or target.is_symlink():
+            _check_target(target, given)
             old = staging.with_suffix(".old")
             os.rename(target, old)
             os.rename(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
+            staging = None
+            _remove_report(old)
         else:
             os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+            staging = None
+    except OSError as e:
+        raise ReportError(f"--report {given}: cannot write: "
+                          f"{e.strerror or type(e).__name__}") from None
+    finally:
+        if staging is not None:
+            _remove_report(staging)
+    return Path(given)
 
 
-def _check_target(target: Path) -> None:
+def _remove_report(directory: Path) -> None:
+    """Remove a directory holding only report files (never anything else: no rmtree)."""
+    for name in FILES:
+        with contextlib.suppress(OSError):
+            (directory / name).unlink()
+    with contextlib.suppress(OSError):
+        directory.rmdir()
+
+
+def _check_target(target: Path, given: str) -> None:
+    try:
+        _check_existing(target, given)
+    except OSError as e:  # a name too long, a path through a file
+        raise ReportError(f"--report {given}: {e.strerror or 'cannot be written'}") from None
+
+
+def _check_existing(target: Path, given: str) -> None:
+    if target.is_symlink():
+        raise ReportError(f"--report {given}: is a symbolic link; cost does not replace links",
+                          hint="name a directory itself")
     if not target.exists():
         return
     if not target.is_dir():
-        raise ReportError(f"--report {target}: exists and is not a directory")
-    other = sorted(p.name for p in target.iterdir() if p.name not in FILES)
+        raise ReportError(f"--report {given}: exists and is not a directory")
+    try:
+        entries = list(target.iterdir())
+    except OSError as e:
+        raise ReportError(f"--report {given}: {e.strerror or 'cannot be read'}") from None
+    other = sorted(p.name for p in entries
+                   if p.name not in FILES or p.is_symlink() or not p.is_file())
     if other:
-        raise ReportError(f"--report {target}: the directory holds other files "
+        raise ReportError(f"--report {given}: the directory holds other files "
                           f"({', '.join(other[:3])}{', ...' if len(other) > 3 else ''}); "
                           "it is replaced only when empty or a previous report",
                           hint="choose a new directory")

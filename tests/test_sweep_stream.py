@@ -28,7 +28,9 @@ from cost.render.sweep import to_csv
 SPEC = str(Path(__file__).resolve().parent.parent / "specs" / "shufflenet_v1.yaml")
 GRID = {"g": (1, 2, 3, 5, 8, 4), "s": (Fraction(1, 4), Fraction(1, 2), 1, Fraction(3, 2)),
         "r": (96, 100, 224, 160, 32), "n": (1, 3, 2)}  # 360 points, invalid ones included
-WHERE = "madds >= 100e6 or g == 2"  # a front of 4 points, not just the smallest one
+WHERE = "madds >= 100e6 or g == 2"  # fronts of several points, not just the smallest one
+OBJECTIVES = ["madds:min,params:max", "madds:min,params:min,mem:min", "intensity:max,s:min",
+              "mem_read:max,r:min,n:max", "flops:min,g:max,intensity:min"]
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,42 @@ def test_chunked_reductions_equal_the_whole(form, whole, size: int, broadcast: b
     assert streamed.summary() == whole.summary()
     assert front_index(streamed) == np.flatnonzero(whole.pareto).tolist()
     assert len(streamed.front) > 1 and whole.summary()["kept"] < 360  # a real filter and front
+
+
+@pytest.mark.parametrize("objectives", OBJECTIVES)
+@pytest.mark.parametrize("size", [7, 64])
+def test_chunked_fronts_of_any_objectives_equal_the_whole(form, size: int,
+                                                          objectives: str) -> None:
+    whole = sweep(form.spec, GRID, form=form, where=WHERE, objectives=objectives)
+    streamed = stream(form.spec, GRID, form=form, where=WHERE, chunk=size,
+                      objectives=objectives, pareto=True)
+    assert front_index(streamed) == np.flatnonzero(whole.pareto).tolist()
+    assert streamed.rows().index.tolist() == front_index(streamed) and streamed.rows().pareto.all()
+    assert 0 < len(streamed.front) < whole.summary()["kept"]
+    # brute force: no kept valid point is dominated by a front point's rival
+    ok = np.flatnonzero(whole.valid & whole.kept)
+    goal = whole.goal
+    values = [[Fraction(*v) if isinstance(v, tuple) else Fraction(v)
+               for v in _exact(goal, whole, o.name, ok)] for o in goal.objectives]
+    signs = [1 if o.direction == "min" else -1 for o in goal.objectives]
+    rows = [tuple(sign * col[j] for sign, col in zip(signs, values, strict=True))
+            for j in range(len(ok))]
+    expected = [ok[j] for j, r in enumerate(rows)
+                if not any(all(a <= b for a, b in zip(o, r, strict=True)) and o != r
+                           for o in rows)]
+    assert np.flatnonzero(whole.pareto).tolist() == expected
+    assert streamed.goal is not None and str(streamed.goal) == objectives
+
+
+def _exact(goal, whole, name: str, ok: np.ndarray) -> list:
+    from cost.design.reduce import objective_values
+
+    v = objective_values(whole.block(ok), name, whole.grid)
+    if isinstance(v, tuple):
+        num, den = v
+        den = np.broadcast_to(np.asarray(den, dtype=object), np.shape(num))
+        return [(int(a), int(b)) for a, b in zip(num.tolist(), den.tolist(), strict=True)]
+    return list(v.tolist())
 
 
 def test_tasks_of_several_chunks_reduce_the_same(form, whole, monkeypatch) -> None:
@@ -165,7 +203,7 @@ def test_dask_local_cluster_equals_the_local_run(form, whole, tmp_path: Path) ->
         code = CliRunner().invoke(main, ["sweep", SPEC, "--grid", "g=1,3,5", "--pareto",
                                          "--scheduler", address, "--format", "csv"])
         assert code.exit_code == 0, code.output
-        assert code.stdout.splitlines()[1].startswith("1,")
+        assert code.stdout.splitlines()[1].startswith("3,")  # g = 3: fewer madds, more params
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -212,7 +250,9 @@ def test_cli_streams_past_the_in_memory_limit() -> None:
 @pytest.mark.parametrize("args,message", [
     (("--output", "x.txt"), "FILE.csv or FILE.parquet"),
     (("--top", "3", "--by", "latency"), "unknown metric"),
-    (("--pareto", "--report", "rep"), "--report shows every point"),
+    (("--top", "3", "--report", "rep"), "--report shows every point"),
+    (("--pareto", "madds:min,latency:min"), "unknown objective 'latency'"),
+    (("--pareto", "madds:minimum"), "the direction must be min or max"),
 ])
 def test_cli_stream_errors(args: tuple, message: str) -> None:
     r = CliRunner().invoke(main, ["sweep", SPEC, "--grid", "g=1,3", *args])

@@ -7,6 +7,7 @@
 
     cost sweep specs/shufflenet_v1.yaml --grid g=1,2,3,4,8 --grid s=0.25:2:0.25 \\
         --grid r=32:1024:32 --grid n=1:781250:1 --where "madds <= 600e6" --pareto --workers 2
+    cost sweep ... --pareto "madds:min,s:max"   # the front of other objectives
     cost sweep ... --output sweep.parquet      # every kept row, written as it is computed
 
 Errors in the request (grids, --where, bindings) are found before anything is evaluated and
@@ -21,6 +22,7 @@ import click
 
 from cost.cli.main import FORMATS, binding_options, echo, parse_sets, user_errors
 from cost.design.chunks import CHUNK
+from cost.design.pareto import DEFAULT_OBJECTIVES
 
 
 @click.command("sweep")
@@ -34,8 +36,13 @@ from cost.design.chunks import CHUNK
               help='Keep points where the condition holds, e.g. "madds <= 150e6 and g >= 3" '
                    "(names: madds, flops, params, mem, mem_read, mem_write, intensity and the "
                    "swept names).")
-@click.option("--pareto", is_flag=True,
-              help="Show only the Pareto front (madds, params, mem minimal) of the kept points.")
+@click.option("--pareto", "objectives", is_flag=False, flag_value=DEFAULT_OBJECTIVES,
+              default=None, metavar="[OBJECTIVES]",
+              help="Show only the Pareto front of the kept points for OBJECTIVES, METRIC:min or "
+                   "METRIC:max separated by commas (metrics: madds, flops, params, mem, "
+                   "mem_read, mem_write, intensity and the swept names); bare: "
+                   f"{DEFAULT_OBJECTIVES}, least cost for most capacity. With --report: the "
+                   "front the report leads with.")
 @click.option("--top", type=click.IntRange(min=1), default=None, metavar="K",
               help="Show only the K kept valid points least by --by (of the front with "
                    "--pareto).")
@@ -57,14 +64,16 @@ from cost.design.chunks import CHUNK
                                   "to DIR (atomically) and print the summary only.")
 @user_errors
 def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], preset: str | None,
-                  where: str | None, pareto: bool, top: int | None, by: str, fmt: str,
+                  where: str | None, objectives: str | None, top: int | None, by: str,
+                  fmt: str,
                   output: str | None, workers: int, scheduler: str | None, chunk: int,
                   quiet: bool, report_dir: str | None) -> None:
     """Evaluate SPEC at every point of a grid of symbol values, from its closed forms.
 
     One row per point: the bindings, madds, params, mem, intensity (madds per element moved),
-    valid, reason (the first broken constraint) and pareto (on the front minimising madds,
-    params and mem among the valid points kept).
+    valid, reason (the first broken constraint) and pareto (on the Pareto front of the
+    objectives among the valid points kept; by default madds:min,params:max: no other point
+    has as few madds and as many params, and fewer or more of one).
 
     With --pareto, --top, --output or --format csv the sweep streams: chunks are reduced as
     they are computed, in memory that does not grow with the grid (up to 10^15 points);
@@ -79,15 +88,15 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     from cost.render.sweep import header, render_sweep, report_lines, summary_lines
 
     tune_malloc()  # this process is ours: keep chunk temporaries in the heap
+    pareto = objectives is not None and report_dir is None  # show only the front
     streaming = bool(output or pareto or top is not None or fmt == "csv")
     if report_dir is not None and streaming:
-        raise SweepError("--report shows every point: drop --pareto, --top, --output and "
-                         "--format csv")
+        raise SweepError("--report shows every point: drop --top, --output and --format csv")
     grid = parse_grid(grids, MAX_STREAM_POINTS if streaming else MAX_POINTS)
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
     progress = False if quiet else None
     run = {"where": where, "progress": progress, "workers": workers, "scheduler": scheduler,
-           "chunk": chunk}
+           "chunk": chunk, "objectives": objectives}
     if not streaming:
         result = sweep(loaded, grid, **run)
         if report_dir is not None:

@@ -27,8 +27,10 @@ Conventions:
   `intensity` = madds / mem is rendered as a float.
 * `--where` keeps the points where an allow-listed condition (`cost.design.where`) holds, e.g.
   `madds <= 150e6 and g >= 3`; it is evaluated exactly.
-* `pareto` marks the points of the front that minimises madds, params and mem together, among
-  the valid points that pass --where (ties are all on the front; `cost.design.pareto`).
+* `pareto` marks the points of the Pareto front of the sweep's objectives among the valid points
+  that pass --where (ties are all on the front; `cost.design.pareto`). Objectives are metrics
+  or swept names, each minimised or maximised: `objectives="madds:min,params:max"` (the
+  default: for each budget of multiply-adds, the configuration with the most parameters).
 
 >>> s = sweep(cost.load("specs/shufflenet_v1.yaml"), {"g": (3, 8)})  # doctest: +SKIP
 >>> s.metrics["madds"].tolist()  # doctest: +SKIP
@@ -64,10 +66,11 @@ from cost.design.grid import (
     parse_values,
     table_checks,
 )
-from cost.design.pareto import pareto_front
+from cost.design.pareto import DEFAULT_OBJECTIVES, Objective, pareto_front
 from cost.design.reduce import (
-    FRONT_METRICS,
     RANK_METRICS,
+    SHOWN_METRICS,
+    Goal,
     Summary,
     mark_front,
     top_of,
@@ -76,10 +79,11 @@ from cost.design.where import WHERE_NAMES, Filter
 from cost.design.writers import csv_header
 from cost.measures import METRICS
 
-__all__ = ["CHUNK", "MAX_AXIS", "MAX_POINTS", "MAX_STREAM_POINTS", "PROGRESS_MIN", "WHERE_NAMES",
-           "Axis", "Block", "Check", "Chunk", "ClosedForm", "Compiled", "Filter", "Num", "Reduced",
-           "Sweep", "SweepError", "chunk_layout", "chunks", "closed_form", "columns",
-           "pareto_front", "pareto_mask", "parse_grid", "parse_values", "stream", "sweep"]
+__all__ = ["CHUNK", "DEFAULT_OBJECTIVES", "MAX_AXIS", "MAX_POINTS", "MAX_STREAM_POINTS",
+           "PROGRESS_MIN", "WHERE_NAMES", "Axis", "Block", "Check", "Chunk", "ClosedForm",
+           "Compiled", "Filter", "Goal", "Num", "Objective", "Reduced", "Sweep", "SweepError",
+           "chunk_layout", "chunks", "closed_form", "columns", "pareto_front", "pareto_mask",
+           "parse_grid", "parse_values", "stream", "sweep"]
 
 PROGRESS_MIN = 4 * CHUNK  # smaller sweeps finish before a bar would help
 
@@ -160,6 +164,7 @@ class Sweep:
     pareto: np.ndarray
     where: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    goal: Goal | None = None  # the front's objectives
 
     @property
     def size(self) -> int:
@@ -233,7 +238,7 @@ def frame(block: Block, grid: dict[str, tuple], reasons: Sequence[str]):  # -> D
     cols = columns(block, grid, reasons, lookup=value_table)
     valid = cols["valid"]
     data: dict[str, Any] = {name: cols[name] for name in grid}
-    for metric in FRONT_METRICS:
+    for metric in SHOWN_METRICS:
         v = cols[metric]
         if v.dtype == np.int64:
             data[metric] = pd.array(np.where(valid, v, 0), dtype="Int64")
@@ -249,7 +254,7 @@ def frame(block: Block, grid: dict[str, tuple], reasons: Sequence[str]):  # -> D
 def sweep(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = None,
           progress: bool | None = False, form: ClosedForm | None = None,
           broadcast: bool = True, chunk: int = CHUNK, workers: int | None = 1,
-          scheduler: Any = None) -> Sweep:
+          scheduler: Any = None, objectives: str | Sequence[Objective] | None = None) -> Sweep:
     """Evaluate `spec` at every point of the grid and keep every point (see the module doc).
 
     `progress`: None shows a tqdm bar on a terminal for large sweeps, False never.
@@ -257,8 +262,11 @@ def sweep(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = None
     `broadcast`: evaluate the grid as an outer product (False: one value per point; the same
     results, slower; for benchmarks). `chunk`: points per chunk. `workers`: processes (None:
     every core); `scheduler`: a Dask scheduler address (or Client/LocalCluster address).
+    `objectives`: the front's, e.g. "madds:min,params:max" (None: that default).
     """
+    _early_goal(objectives, grid)
     grid, form, plan, seconds = _plan(spec, grid, where, form, chunk, broadcast)
+    goal = Goal.of(objectives, grid)
     n = plan.layout.points
     if n > MAX_POINTS:
         raise SweepError(f"the grid has {n:,} points; the limit is {MAX_POINTS:,}",
@@ -284,20 +292,27 @@ def sweep(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = None
             bar.update(points)
     seconds["evaluate"] = time.perf_counter() - start
     result = Sweep(form, grid, metrics, dens, reason, plan.reasons, kept, np.zeros(n, bool),
-                   where, seconds)
+                   where, seconds, goal)
     start = time.perf_counter()
-    result.pareto = pareto_mask(result)
+    result.pareto = pareto_mask(result, goal)
     seconds["pareto"] = time.perf_counter() - start
     return result
 
 
-def pareto_mask(result: Sweep, metrics: Sequence[str] = FRONT_METRICS) -> np.ndarray:
-    """Points on the front of `metrics` (all minimised) among the valid points kept by --where."""
+def _early_goal(objectives: Any, grid: Any) -> None:
+    """Check the objectives against the grid's names before the walk (a mistake costs nothing)."""
+    Goal.of(objectives, {str(name): () for name in grid} if isinstance(grid, dict) else {})
+
+
+def pareto_mask(result: Sweep, goal: Goal | None = None) -> np.ndarray:
+    """Points on the front of `goal` (default: the sweep's) among the valid points kept."""
+    goal = goal or result.goal or Goal.of(None, result.grid)
     candidates = np.flatnonzero(result.valid & result.kept)
     out = np.zeros(result.size, bool)
     if candidates.size:
         block = result.block(candidates)
-        out[candidates[pareto_front([block.exact_values(m) for m in metrics])]] = True
+        out[candidates[pareto_front(goal.columns(block),
+                                    [o.direction for o in goal.objectives])]] = True
     return out
 
 
@@ -317,6 +332,7 @@ class Reduced:
     where: str | None = None
     output: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    goal: Goal | None = None  # the front's objectives
 
     @property
     def size(self) -> int:
@@ -351,9 +367,11 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
            form: ClosedForm | None = None, broadcast: bool = True, chunk: int = CHUNK,
            workers: int | None = 1, scheduler: Any = None, pareto: bool = False,
            top: int | None = None, by: str = "madds", output: str | os.PathLike | None = None,
-           out: IO[str] | None = None, progress: bool | None = False) -> Reduced:
+           out: IO[str] | None = None, progress: bool | None = False,
+           objectives: str | Sequence[Objective] | None = None) -> Reduced:
     """Evaluate `spec` over the grid chunk by chunk and reduce as it goes (see the module doc).
 
+    `objectives`: the front's, e.g. "madds:min,params:max" (None: that default).
     `pareto`: show only the front's points; `top`: only the first `top` points by `by` (a
     metric; `-metric` for greatest first); both: the top of the front. `output`: write the
     rows (every kept point, or those shown) to FILE.csv or FILE.parquet, atomically. `out`:
@@ -371,7 +389,9 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
     rank = parse_rank(by) if top is not None else None
     if top is not None and top < 1:
         raise SweepError(f"--top {top}: give 1 or more")
+    _early_goal(objectives, grid)
     grid, form, plan, seconds = _plan(spec, grid, where, form, chunk, broadcast)
+    goal = Goal.of(objectives, grid)
     n, count = plan.layout.points, plan.layout.count
     every_row = (output is not None or out is not None) and not pareto and top is None
     start = time.perf_counter()
@@ -379,8 +399,8 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
             _Bar(_progress(n, progress, n * (2 if every_row else 1))) as bar:
         want_top = (top, *rank) if rank and not pareto else None
         merged = None
-        for points, part in run.map("reduce", _groups(count), (True, want_top)):
-            merged = part if merged is None else merged.merge(part, want_top)
+        for points, part in run.map("reduce", _groups(count), (goal.objectives, want_top)):
+            merged = part if merged is None else merged.merge(part, want_top, goal)
             bar.update(points, "sweep")
         assert merged is not None and merged.front is not None
         totals, best = merged.summary, merged.top
@@ -414,7 +434,7 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
             _write(output, kind, plan, totals, [one])
         elif out is not None:
             out.write(csv_header(grid) + csv_rows(shown, grid, plan.reasons))
-    return Reduced(form, grid, plan.reasons, totals, front, shown, where, output, seconds)
+    return Reduced(form, grid, plan.reasons, totals, front, shown, where, output, seconds, goal)
 
 
 TASK_CHUNKS = 16  # chunks reduced by one task at most (fewer results to send and merge)

@@ -54,11 +54,20 @@ def header(sweep: Any) -> str:
     return " · ".join(parts)
 
 
+def objectives_text(sweep: Any) -> str:
+    """The front's objectives as written: "madds:min, params:max"."""
+    from cost.design.pareto import DEFAULT_OBJECTIVES
+
+    goal = getattr(sweep, "goal", None)
+    return ", ".join(map(str, goal.objectives)) if goal is not None else \
+        DEFAULT_OBJECTIVES.replace(",", ", ")
+
+
 def summary_lines(sweep: Any) -> list[str]:
     s = sweep.summary()
     lines = [f"points: {exact(s['points'])} · valid: {exact(s['valid'])}"
              + (f" · kept by --where {sweep.where!r}: {exact(s['kept'])}" if sweep.where else "")
-             + f" · Pareto front (madds, params, mem minimal): {exact(s['pareto'])}"]
+             + f" · Pareto front ({objectives_text(sweep)}): {exact(s['pareto'])}"]
     for metric in ("madds", "params", "mem"):
         if s[metric] is not None:
             lo, hi = s[metric]
@@ -117,6 +126,7 @@ def to_json(sweep: Any) -> str:
         "fixed": {k: decimal_value(v) for k, v in sweep.form.fixed.items()},
         "grid": {n: [decimal_value(v) for v in vs] for n, vs in sweep.grid.items()},
         "where": sweep.where,
+        "pareto_objectives": objectives_text(sweep).replace(" ", ""),
         "convention": convention_line(1),
         "summary": {k: (list(map(decimal_value, v)) if isinstance(v, tuple) else v)
                     for k, v in summary.items()},

@@ -503,7 +503,7 @@ def test_report_is_self_contained_and_replaces_a_previous_one(tmp_path: Path) ->
     page = (target / "index.html").read_text()
     assert page.count("data:image/png;base64,") == 2 + 4 * 2  # 2 + metrics × names
     assert "src=\"http" not in page and "<script" not in page
-    assert "Pareto-optimal configurations" in (target / "summary.md").read_text()
+    assert "## Pareto front (madds:min, params:max)" in (target / "summary.md").read_text()
     assert (target / "sweep.csv").read_text().count("\n") == 1 + 6
     code, _, _ = run("sweep", SPEC, "--grid", "g=3", "--report", str(target))
     assert code == 0 and (target / "sweep.csv").read_text().count("\n") == 1 + 1

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
+import sympy
 from click.testing import CliRunner
 
 import cost
@@ -150,3 +151,21 @@ def test_small_graphs_in_the_forward(tmp_path: Path) -> None:
         assert PYTHON_OBJECTS < smallest  # every tensor outweighs the allowance
         assert predicted <= traced <= predicted + scratch + PYTHON_OBJECTS, \
             (name, predicted, traced, scratch)
+
+
+def test_a_peak_of_many_symbolic_sizes_is_kept_whole_and_binds_exactly(tmp_path: Path) -> None:
+    """20 layers of distinct widths give 20 distinct live sizes in r: more than sympy may compare
+    pairwise (`MAX_SIMPLIFIED_TERMS`), so the Max stays whole (the fuzzer found a mutant whose
+    floor-laden sizes took minutes to compare), and binding it gives the bound walk's peak."""
+    from cost.engine.memory import MAX_SIMPLIFIED_TERMS
+
+    layers = "\n".join(f"  - {{op: conv, out: {c}, k: 3, pad: 1}}" for c in range(8, 48, 2))
+    text = f"spec: 1\nname: widths\nsymbols:\n  r: {{default: 32, doc: size}}\n" \
+           f"input: [1, 3, r, r]\nnetwork:\n{layers}\n"
+    path = write(tmp_path, text, "widths")
+    symbolic = cost.profile(cost.load(path, keep=("r",)))
+    (whole,) = symbolic.peak_mem.atoms(sympy.Max)
+    assert len(whole.args) > MAX_SIMPLIFIED_TERMS
+    assert symbolic.formula("peak_mem").has(sympy.Max)  # shown without being re-evaluated
+    for r in (7, 32, 100):
+        assert symbolic.subs(r=r).peak_mem == cost.profile(cost.load(path, r=r)).peak_mem

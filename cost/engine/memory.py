@@ -9,8 +9,10 @@ every earlier tensor still waiting for a later consumer (counted in elements, li
 peak footprint is the largest of these plus every parameter (`peak_mem`): the memory an inference
 that frees each tensor after its last use needs, in this order, without reusing buffers in place.
 
-With symbols free the sizes are expressions and the peak is a sympy `Max` of them (sympy drops
-the terms it can prove smaller).
+With symbols free the sizes are expressions and the peak is a sympy `Max` of them: sympy drops
+the terms it can prove smaller when there are at most `MAX_SIMPLIFIED_TERMS` distinct ones; past
+that the Max is kept whole (its pairwise comparisons of floor-laden sizes take minutes), and it
+still binds to the exact number.
 
 >>> from cost.engine.memory import peak
 >>> peak([3, 7, 5]), peak([])
@@ -25,6 +27,7 @@ from typing import Any
 from cost.symbolic import is_concrete, normalize, numel, sint, sp, to_sympy, total
 
 INPUT = (-1, 0)  # Layer.sources' name for the network input
+MAX_SIMPLIFIED_TERMS = 12  # distinct symbolic sizes sympy may compare to simplify a peak
 
 
 def peak(values: Iterable[sint]) -> sint:
@@ -34,7 +37,11 @@ def peak(values: Iterable[sint]) -> sint:
         return 0
     if all(is_concrete(v) for v in values):
         return max(values)
-    return normalize(sp().Max(*(to_sympy(v) for v in values)))
+    s = sp()
+    terms = list(dict.fromkeys(to_sympy(v) for v in values))  # each distinct size once
+    if len(terms) > MAX_SIMPLIFIED_TERMS:  # sympy compares terms pairwise: keep them all
+        return s.Max(*terms, evaluate=False)
+    return normalize(s.Max(*terms))
 
 
 def live(layers: Sequence[Any]) -> list[sint]:

@@ -18,7 +18,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cost.engine.memory import live, peak
+from cost.engine.memory import MAX_SIMPLIFIED_TERMS, live, peak
 from cost.engine.walk import Layer, walk
 from cost.measures import Cost
 from cost.spec.bindings import Environment, check_binding, environment, exact
@@ -81,6 +81,10 @@ class Profile:
         expr = to_sympy(value)
         if expand_lets:
             expr = _fixpoint(expr, self.env.definitions)
+        if any(len(m.args) > MAX_SIMPLIFIED_TERMS for m in expr.atoms(s.Max)):
+            # a peak kept whole (cost.engine.memory): rebuilding it would compare its terms
+            with s.core.parameters.evaluate(False):
+                return expr.xreplace(self.env.display)
         expr = expr.xreplace(self.env.display)
         return expr if expr.has(s.Piecewise) else s.expand(expr)
 

@@ -202,7 +202,8 @@ def main() -> int:
     print(f"  of which the table let c (g -> width, a Piecewise via numpy.select), flat: "
           f"{lookup_s / lookup_points * 1e9:.1f} ns/point "
           f"({lookup_s / lookup_points / (only_eval_f / n):.0%} of the flat evaluation)")
-    print(f"Pareto front (madds, params, mem; valid points): {pareto_s:.3f} s; whole sweep "
+    print(f"Pareto front (default objectives madds:min, params:max; valid points): "
+          f"{pareto_s:.3f} s; whole sweep "
           f"after the build: {only_eval_b + pareto_s:.3f} s")
     print(f"baseline: cost.engine.profile per point, {len(picks)} random grid points "
           f"({valid} valid, {checked} checked equal): {profile_s * 1e3:.2f} ms/point")

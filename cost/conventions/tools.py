@@ -274,12 +274,12 @@ TORCHINFO = Convention(
     },
 )
 
-# torch 2.13.0: torch.utils.flop_counter.FlopCounterMode, get_total_flops(). A
+# torch 2.14.1: torch.utils.flop_counter.FlopCounterMode, get_total_flops(). A
 # TorchDispatchMode counting the aten ops of flop_registry (mm, addmm, bmm, convolution, SDPA...)
 # at 2 FLOPs per multiply-add ("Should be 2 * c_in - 1 technically"); every other op counts 0.
 TORCH = Convention(
     "torch", "torch.utils.flop_counter.FlopCounterMode().get_total_flops()", "torch",
-    "2.13.0", f"FLOPs ({FLOPS_PER_MADD} per multiply-add)",
+    "2.14.1", f"FLOPs ({FLOPS_PER_MADD} per multiply-add)",
     "conv + linear without bias, everything else 0",
     {
         # conv: conv_flop_count: 2 · batch · prod(out_spatial) · prod(k) · cout · cin/g; bias

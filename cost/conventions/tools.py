@@ -77,6 +77,9 @@ class Convention:
     summary    how it differs from the paper convention, in a few words
     kinds      op kind (cost.ops.base.KINDS) -> Rule (cost.conventions.counting); read-only
     overrides  registered op name -> Rule, before its kind's; read-only
+    functional op name or kind -> Rule for a layer written as a torch function (the op's
+               `functional` flag: F.relu(x), F.adaptive_avg_pool2d(x, 1)), which hook-based tools
+               see differently; without an entry such a layer counts as the module does
 
     >>> CONVENTIONS["thop"].line()[:61]
     "convention thop: multiply-adds (thop's 'MACs'); conv + linear"
@@ -90,19 +93,25 @@ class Convention:
     summary: str
     kinds: Mapping[str, Rule]
     overrides: Mapping[str, Rule] = field(default_factory=dict)
+    functional: Mapping[str, Rule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for attribute in ("kinds", "overrides"):  # read-only
+        for attribute in ("kinds", "overrides", "functional"):  # read-only
             object.__setattr__(self, attribute, MappingProxyType(dict(getattr(self, attribute))))
 
-    def rule(self, op: str, kind: str) -> Rule | None:
-        """The rule for op `op` of kind `kind`: its override, else its kind's; None without."""
+    def rule(self, op: str, kind: str, functional: bool = False) -> Rule | None:
+        """The rule for op `op` of kind `kind`: its override, else its kind's; None without. A
+        `functional` layer takes its functional rule (by op, then kind) where there is one."""
+        if functional:
+            found = self.functional.get(op, self.functional.get(kind))
+            if found is not None:
+                return found
         return self.overrides.get(op, self.kinds.get(kind))
 
     def of(self, layer: Layer) -> sint:
         """The count of one engine layer under this convention."""
         kind = type(layer.node).kind
-        rule = self.rule(layer.op, kind)
+        rule = self.rule(layer.op, kind, getattr(layer.node, "functional", False))
         if rule is None:
             raise SpecError(f"op {layer.op!r} has no rule in convention {self.name!r}",
                             where=layer.path,
@@ -164,6 +173,10 @@ FVCORE = Convention(
         "data_movement": zero,
         "view": zero,                # aten::flatten, aten::dropout are in _IGNORED_OPS
     },
+    {
+        # x.mean((2, 3)) traces to aten::mean: unsupported, 0 (the pool it replaces counts)
+        "mean": zero,
+    },
 )
 
 # ultralytics-thop 2.2.3: thop.profile(model, (x,))[0]. Forward hooks on the module types of
@@ -204,6 +217,13 @@ THOP = Convention(
     {
         # count_avgpool: n·c · Σ window sizes (padding included) + y.numel() (one divide each)
         "avgpool": plus(pooled_inputs, out_numel),
+        # x.mean((2, 3)): no module, and torch.mean is not in functional_hooks: 0
+        "mean": zero,
+    },
+    {
+        # a function call has no module to hook, and F.relu, F.adaptive_avg_pool2d, ... are not
+        # in functional_hooks: 0
+        "activation": zero, "global_pool": zero, "adaptive_pool": zero,
     },
 )
 
@@ -253,6 +273,15 @@ PTFLOPS = Convention(
         "relu": plus(per_image(out_numel), in_numel),
         # relu_flops_counter_hook only: ReLU6 -> F.hardtanh is not patched
         "relu6": per_image(out_numel),
+        # x.mean((2, 3)): no hook, and neither torch.mean nor Tensor.mean is patched: 0
+        "mean": zero,
+    },
+    {
+        # no module hook; patch_functional wraps F.relu and F.relu6 (_numel_functional_flops_hook:
+        # input numel, the whole batch), not F.sigmoid, F.hardsigmoid, F.hardswish (0)
+        "relu": in_numel, "relu6": in_numel, "activation": zero,
+        # no module hook; F.adaptive_avg_pool2d is patched: input numel, the whole batch
+        "global_pool": in_numel, "adaptive_pool": in_numel,
     },
 )
 

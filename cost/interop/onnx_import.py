@@ -1,10 +1,10 @@
 """An ONNX file as a `cost.interop.graph.Graph`, read with the `onnx` package.
 
 Shapes follow from the input's (set to the size asked for) by the ops' own shape rules; shape
-arithmetic (Shape, Gather, Unsqueeze, Concat, Div, ... on sizes)
-is evaluated with numpy and never becomes a layer. Ops: Conv, Gemm, MatMul on 2-D,
-BatchNormalization, Relu, Clip (0, 6: relu6), Sigmoid, HardSigmoid, HardSwish, Add, Mul, Concat (channels), Split and
-Slice pairs on channels (channel_split), Reshape/Transpose/Reshape (channel shuffle), Flatten,
+arithmetic (Shape, Gather, Unsqueeze, Concat, Div, ... on sizes) is evaluated with numpy and never
+becomes a layer. Ops: Conv, Gemm, MatMul on 2-D, BatchNormalization, Relu, Clip (0, 6: relu6),
+Sigmoid, HardSigmoid, HardSwish, Add, Mul, Concat (channels), Split and Slice pairs on channels
+(channel_split), Reshape/Transpose/Reshape (channel shuffle), Flatten,
 Reshape to (n, -1), GlobalAveragePool, AveragePool, MaxPool, ReduceMean over H, W, Dropout,
 Identity. Anything else is a `SourceError` naming the node and its op type.
 

@@ -1,0 +1,61 @@
+"""A spec as a model: a `torch.nn.Module` (`cost.reference.torch_module`) with seeded random
+weights, saved whole with `torch.save`, or exported to ONNX with `torch.onnx.export`.
+
+The ONNX file keeps BatchNormalization nodes (no folding into the convolutions), so that it counts
+the same parameters as the spec, and names its nodes by the spec's layer paths, so that
+`cost import` of the file finds the spec's blocks again.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from cost.errors import SpecError
+from cost.interop.graph import SourceError
+
+TARGETS = ("torch", "onnx")
+
+
+def module(p: Any, seed: int = 0) -> Any:
+    """The eval-mode torch module of the bound profile `p`, weights drawn with `seed`."""
+    from cost.reference.forward import random_weights
+    from cost.reference.torch_module import to_module
+
+    if p.symbolic:
+        raise SpecError(f"export needs numbers, but {', '.join(p.env.free)} are free",
+                        file=p.spec.path, hint="bind them with --set NAME=VALUE")
+    return to_module(p, random_weights(p, seed))
+
+
+def export(p: Any, to: str, out: str | Path, seed: int = 0) -> Path:
+    """Write the model of `p` to `out` as `to` (torch or onnx); nothing is left half-written."""
+    import torch
+
+    from cost.reference.forward import input_shape
+
+    if to not in TARGETS:
+        raise SpecError(f"--to {to}; allowed: {', '.join(TARGETS)}")
+    net = module(p, seed)
+    out = Path(out)
+    fd, tmp = tempfile.mkstemp(suffix=out.suffix, dir=out.parent if out.parent.exists() else None)
+    os.close(fd)
+    try:
+        if to == "torch":
+            torch.save(net, tmp)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(net, (torch.zeros(input_shape(p)),), tmp, dynamo=False,
+                                  training=torch.onnx.TrainingMode.PRESERVE,
+                                  input_names=["x"], output_names=["y"])
+        os.replace(tmp, out)
+    except OSError as e:
+        raise SourceError(f"cannot write {out}: {e.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out

@@ -47,6 +47,7 @@ def export(p: Any, to: str, out: str | Path, seed: int = 0) -> Path:
         if to == "torch":
             torch.save(net, tmp)
         else:
+            _onnx_shuffles(net)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(net, (torch.zeros(input_shape(p)),), tmp, dynamo=False,
@@ -59,3 +60,24 @@ def export(p: Any, to: str, out: str | Path, seed: int = 0) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return out
+
+
+def _onnx_shuffles(net: Any) -> None:
+    """nn.ChannelShuffle has no ONNX export: the same reshape-transpose-reshape written out
+    (what `cost import` reads back as channel_shuffle)."""
+    import torch
+    from torch import nn
+
+    class Shuffle(nn.Module):
+        def __init__(self, groups: int) -> None:
+            super().__init__()
+            self.groups = groups
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            n, c, h, w = x.shape
+            x = x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).contiguous()
+            return x.view(n, c, h, w)
+
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, nn.ChannelShuffle):
+            net.layers[i] = Shuffle(layer.groups)

@@ -35,7 +35,7 @@ def factory(source: str) -> Any:
     module_name, _, attr = source.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except Exception as e:  # noqa: BLE001 - any failure to import is the user's module path
+    except Exception as e:
         raise SourceError(f"cannot import {module_name!r}: {e}", hint="package.module:factory, "
                           "e.g. torchvision.models:resnet18") from None
     build = getattr(module, attr, None)
@@ -44,7 +44,7 @@ def factory(source: str) -> Any:
                           hint="package.module:factory, e.g. torchvision.models:resnet18")
     try:
         model = build()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise SourceError(f"{source}() fails: {e}") from None
     return model
 

@@ -167,7 +167,7 @@ def trace(model: Any, input_shape: tuple[int, ...], name: str | None = None,
     tracer = fx.Tracer()
     try:
         traced = tracer.trace(model)
-    except Exception as e:  # noqa: BLE001 - fx raises many kinds; all mean "cannot trace"
+    except Exception as e:  # fx raises many kinds; all mean "cannot trace"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SourceError(f"torch.fx cannot trace {title}: {first}", file=source or None,
                           hint="control flow on tensor values, or calls fx cannot follow; "
@@ -179,7 +179,7 @@ def trace(model: Any, input_shape: tuple[int, ...], name: str | None = None,
         fake = FakeTensorMode(allow_non_fake_inputs=True)
         with torch.no_grad():  # shapes only: fake tensors, no arithmetic
             ShapeProp(gm, fake_mode=fake).propagate(fake.from_tensor(torch.zeros(input_shape)))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SourceError(f"{title} does not run on an input of shape {list(input_shape)}: "
                           f"{first}", file=source or None,
@@ -284,7 +284,7 @@ class _Converter:
         self.emit(node, op, args, [x], scope_drop=node.target, base=node.target,
                   kind=type(m).__name__)
 
-    def function(self, node: Any) -> None:  # noqa: C901 - one branch per supported function
+    def function(self, node: Any) -> None:
         import torch
 
         target, name = node.target, _target(node)

@@ -3,6 +3,8 @@
     cost frontier                                   # every bundled spec with a reported accuracy
     cost frontier specs/mobilenet_v2.yaml specs/ghostnet.yaml --out mine.svg
     cost frontier --families shufflenet_v1,shufflenet_v2 --x mem --csv mem.csv
+    cost frontier my.yaml                           # its `accuracy:` entries beside the papers
+    cost frontier my.yaml --accuracy my_runs.csv    # or accuracies from a CSV (top1, source, ...)
 """
 
 from __future__ import annotations
@@ -28,21 +30,26 @@ SUFFIXES = (".png", ".svg", ".pdf")
               help="Figure to write: .png, .svg or .pdf.")
 @click.option("--csv", "csv_path", default=None, metavar="FILE",
               help="Also write the plotted rows: reported and computed values, deviation in %.")
+@click.option("--accuracy", "accuracy_path", default=None, metavar="FILE.csv",
+              help="Top-1 accuracies of your SPECs: columns top1, source, and optionally spec, "
+                   "preset, bind (s=0.5;r=160), label.")
 @user_errors
 def frontier_command(specs: tuple[str, ...], families: str, x: str, out: str,
-                     csv_path: str | None) -> None:
+                     csv_path: str | None, accuracy_path: str | None) -> None:
     """Top-1 accuracy against cost for SPECs' families (default: all bundled specs that have
     reported accuracies): each family's variants joined in order of cost, the Pareto frontier,
-    and for every variant with a spec the computed value beside the reported one."""
+    and for every variant with a spec the computed value beside the reported one. A SPEC of your
+    own is drawn with the accuracy it gives (`accuracy:`) or --accuracy gives it."""
     from cost.errors import SpecError
-    from cost.papers.frontier import frontier_rows
+    from cost.papers.frontier import frontier_rows, read_accuracy
     from cost.render.plot import frontier, save, written_lines
 
     if Path(out).suffix.lower() not in SUFFIXES:
         raise SpecError(f"--out {out}: cannot write this format",
                         hint="use a file ending in " + ", ".join(SUFFIXES))
     names = [n.strip() for n in families.split(",") if n.strip()]
-    rows = frontier_rows(specs, names)
+    table = read_accuracy(accuracy_path) if accuracy_path else []
+    rows = frontier_rows(specs, names, accuracy=table)
     fig = frontier(x=x, rows=rows)
     if csv_path:
         rows.to_csv(csv_path, index=False)

@@ -121,10 +121,15 @@ def main() -> None:
               help="Model deployment fusion: bn and the activation after it folded into the conv.")
 @click.option("--convention", default="paper", show_default=True, metavar="NAME",
               help="Also count under a tool's convention: fvcore, thop, ptflops, torchinfo, torch.")
+@click.option("--sort", metavar="COLUMN", default=None,
+              help="Order rows by a column, largest first: madds, params, mem, mem_read, "
+                   "mem_write, intensity, live (path and op: A to Z).")
+@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Show only the first N rows (after --sort); totals stay those of all rows.")
 @user_errors
 def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: str,
                     symbolic: bool, keep: str, depth: int | None, dtype_bytes: int,
-                    fuse: bool, convention: str) -> None:
+                    fuse: bool, convention: str, sort: str | None, top: int | None) -> None:
     """Per-layer output shapes, madds, params and memory access of SPEC, and totals."""
     import cost
     from cost.render.profile import render_profile
@@ -138,7 +143,8 @@ def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: s
         from cost.conventions.tools import get
 
         get(convention)  # an unknown name is a user error before anything is rendered
-    text = render_profile(p, fmt, depth=depth, dtype_bytes=dtype_bytes, convention=convention)
+    text = render_profile(p, fmt, depth=depth, dtype_bytes=dtype_bytes, convention=convention,
+                          sort=sort, top=top)
     click.echo(text.rstrip("\n"))
 
 

@@ -14,14 +14,16 @@ a whole design space.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cost.engine.memory import live, peak
 from cost.engine.walk import Layer, walk
 from cost.measures import Cost
 from cost.spec.bindings import Environment, environment, exact
 from cost.spec.parse import Spec
-from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy
+from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy, total
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,13 +52,26 @@ class Profile:
     def bindings(self) -> dict[str, Any]:
         return dict(self.env.bound)
 
+    @functools.cached_property
+    def live(self) -> list[Any]:
+        """Elements of activations held while each layer runs (`cost.engine.memory.live`)."""
+        return live(self.layers)
+
+    @property
+    def peak_mem(self) -> Any:
+        """Peak memory footprint in elements: the most activations held at once over the walk
+        order plus every parameter (`cost.engine.memory`); a sympy Max while symbols are free."""
+        return total([peak(self.live), self.total.params])
+
     def formula(self, metric: str = "madds", *, expand_lets: bool = False) -> Any:
-        """The total of `metric` (madds, params, mem_read, mem_write, mem, flops) as a closed form.
+        """The total of `metric` (madds, params, mem_read, mem_write, mem, flops, peak_mem) as a
+        closed form.
 
         Free symbols appear by their names (`r`, not the internal `r/32`); lets that depend on
         free symbols stay named (`c`) unless `expand_lets`.
         """
-        return self.show(getattr(self.total, metric), expand_lets=expand_lets)
+        value = self.peak_mem if metric == "peak_mem" else getattr(self.total, metric)
+        return self.show(value, expand_lets=expand_lets)
 
     def show(self, value: Any, *, expand_lets: bool = False) -> Any:
         """A value in display form: internal multiple-of symbols replaced by `r/32` etc."""
@@ -172,7 +187,10 @@ def _fixpoint(expr: Any, mapping: dict) -> Any:
 
 
 def _bind_node(node: Any, bind: Any) -> Any:
-    changes = {f.name: bind(getattr(node, f.name)) for f in dataclasses.fields(node)
+    def value(v: Any) -> Any:  # a pair argument (k: [1, 7]) binds value by value
+        return tuple(bind(d) for d in v) if isinstance(v, tuple) else bind(v)
+
+    changes = {f.name: value(getattr(node, f.name)) for f in dataclasses.fields(node)
                if not isinstance(getattr(node, f.name), (bool, str, type(None)))
                and not is_concrete(getattr(node, f.name))}
     return dataclasses.replace(node, **changes) if changes else node

@@ -187,15 +187,29 @@ class _Walk:
         keywords = f.metadata.get("keywords", ())
         if isinstance(raw, str) and raw in keywords:
             return raw
+        if kind == "choice":
+            raise SpecError(f"{key} = {raw!r}; allowed: {', '.join(keywords)}")
+        if f.metadata.get("pair") and isinstance(raw, list):  # [h, w]: one value per axis
+            if len(raw) != 2:
+                raise SpecError(f"{key} = {raw!r}; allowed: a value or a pair [h, w]")
+            h, w = (self.scalar(f"{key}[{i}]", f, v, names, check) for i, v in enumerate(raw))
+            return h if h == w else (h, w)
+        return self.scalar(key, f, raw, names, check)
+
+    @staticmethod
+    def scalar(key: str, f: dataclasses.Field, raw: Any, names: dict[str, Any],
+               check: Checker) -> Any:
+        """One number or expression, checked as the field's kind says."""
         try:
             value = evaluate(raw, names)
         except SpecError as e:
+            keywords = f.metadata.get("keywords", ())
             if keywords and isinstance(raw, str) and raw.isidentifier():
                 e.hint = f"allowed: a number, an expression, or {', '.join(keywords)}"
             raise e.locate(where=f"{check.where}, argument {key}") from None
         if isinstance(value, list):
             raise SpecError(f"{key} = {raw!r} is a table row; index it, e.g. {raw}[0]")
-        if kind == "number":
+        if f.metadata.get("kind") == "number":
             low, high = f.metadata["low"], f.metadata["high"]
             if not is_concrete(value) or (low is not None and value < low) or (
                     high is not None and value >= high):

@@ -1,8 +1,9 @@
 """Element-wise activations, made by one factory: same shape out, 0 madds, traffic only.
 
 Formulas (for the reference forward): relu max(x, 0); relu6 min(max(x, 0), 6);
-sigmoid 1/(1+e^-x); hard_sigmoid relu6(x+3)/6; hard_swish x·relu6(x+3)/6; dropout is the
-identity at inference.
+sigmoid 1/(1+e^-x); hard_sigmoid relu6(x+3)/6; hard_swish x·relu6(x+3)/6; silu (swish)
+x·sigmoid(x); gelu x·Φ(x) = x/2·(1 + erf(x/√2)), the exact form; dropout is the identity at
+inference.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class Elementwise(Op):
         return getattr(nn, self.torch_class)()
 
 
-def elementwise(name: str, torch_class: str, torch_function: str, doc: str) -> type[Op]:
+def elementwise(name: str, torch_class: str, torch_function: str, doc: str,
+                aliases: tuple[str, ...] = ()) -> type[Op]:
     """Register an element-wise op; its forward is the function `name` of cost.ops.kernels, its
     PyTorch module `torch.nn.<torch_class>()` (`F.<torch_function>` when `functional`)."""
     cls = make_dataclass(name.title().replace("_", ""), [], bases=(Elementwise,), frozen=True)
@@ -60,7 +62,7 @@ def elementwise(name: str, torch_class: str, torch_function: str, doc: str) -> t
     cls.kernel = name
     cls.torch_class = torch_class
     cls.torch_function = torch_function
-    return register(name)(cls)
+    return register(name, aliases=aliases)(cls)
 
 
 elementwise("relu", "ReLU", "relu", "max(x, 0).")
@@ -68,6 +70,10 @@ elementwise("relu6", "ReLU6", "relu6", "min(max(x, 0), 6) (MobileNet v2).")
 elementwise("sigmoid", "Sigmoid", "sigmoid", "1 / (1 + exp(-x)) (squeeze-and-excitation gates).")
 elementwise("hard_sigmoid", "Hardsigmoid", "hardsigmoid", "relu6(x + 3) / 6 (MobileNet v3).")
 elementwise("hard_swish", "Hardswish", "hardswish", "x · relu6(x + 3) / 6 (MobileNet v3).")
+elementwise("silu", "SiLU", "silu", "x · sigmoid(x), also named swish (EfficientNet, MnasNet-A1).",
+            aliases=("swish",))
+elementwise("gelu", "GELU", "gelu",
+            "x · Φ(x) = x/2 · (1 + erf(x/√2)), exact (ConvNeXt; torch's default).")
 
 
 @register("dropout")

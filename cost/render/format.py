@@ -49,11 +49,12 @@ def format_count(v: Any) -> str:
     if not is_concrete(v):
         return str(v)
     v = float(v)
+    rounded = float(f"{v:.3g}")  # the unit follows the rounded value: 999,500 is 1M, not 1000K
     for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= div:
+        if abs(rounded) >= div:
             x = v / div
             text = f"{x:.3g}"
-            if "e" in text:  # 1000 of a unit rounds up to the next
+            if "e" in text:  # past the largest unit: thousands of T
                 text = f"{x:.0f}"
             return text + suffix
     return f"{v:.3g}" if v != int(v) else f"{int(v)}"

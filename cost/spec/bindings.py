@@ -46,6 +46,9 @@ class Environment:
         mapping = {}
         for name, value in values.items():
             value = exact(value)
+            if self.free[name].is_integer and not isinstance(value, int):  # declared kind: int
+                raise BindingError(f"{name} = {render(value)} must be a whole number",
+                                   hint=f"{name} is declared kind: int")
             m = self.multiples.get(name)
             if m:
                 if not isinstance(value, int) or value % m:
@@ -163,7 +166,9 @@ def environment(spec: Spec) -> Environment:
     if spec.preset is not None:
         if spec.preset not in spec.presets:
             raise BindingError(f"unknown preset {spec.preset!r}", file=spec.path,
-                               hint=did_you_mean(spec.preset, spec.presets))
+                               hint=did_you_mean(spec.preset, spec.presets) if spec.presets
+                               else "this spec defines no presets (a `presets:` mapping of "
+                               "named bindings); bind symbols with --set NAME=VALUE")
         layers.append((f"preset {spec.preset}", spec.presets[spec.preset]))
     layers.append(("--set", spec.bindings))
     chosen: dict[str, tuple[Any, str]] = {}

@@ -318,7 +318,11 @@ def parse(text: str, *, comparisons: bool = False) -> Expr:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as e:
-        raise ExprError(f"cannot parse expression {text!r}: {e.msg}") from None
+        hint = None
+        if text.count("(") > text.count(")") or text.count("[") > text.count("]"):
+            hint = ("an expression with a comma inside a YAML flow mapping {...} is cut at the "
+                    "comma: quote it, e.g. {out: \"max(1, cin//4)\"}")
+        raise ExprError(f"cannot parse expression {text!r}: {e.msg}", hint=hint) from None
     except (ValueError, RecursionError):
         raise ExprError(f"cannot parse expression {text!r}") from None
     names = _check(tree, text, comparisons)

@@ -18,6 +18,8 @@ A spec is a YAML mapping (format version `spec: 1`):
       unit: {params: {g: g, cout: null}, layers: [...]}   # null = required
     network: [...]                # one layer per line: {id, op, in, repeat, ...op arguments}
     expect: [...]                 # numbers the spec must reproduce, with their source
+    accuracy: {top1: 71.3, source: "my run, 90 epochs"}   # or a list, one per preset/bind;
+                                  # drawn by `cost frontier` (this file's own, not inherited)
 
 Layers are `{op: conv, out: cin/4, k: 1, groups: g}`: keyword arguments only; `in:` names earlier
 layers by `id` (`prev`, the default, is the previous layer; `x` is the block's input; `split.1` is
@@ -42,10 +44,11 @@ from cost.spec.yamlio import YList, YMap, load_yaml
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("spec", "name", "doc", "extends", "symbols", "let", "presets", "bind", "input",
-            "blocks", "network", "expect")
+            "blocks", "network", "expect", "accuracy")
 SYMBOL_KEYS = ("default", "doc", "kind", "multiple_of")
 LAYER_KEYS = ("id", "op", "in", "repeat", "when")
 EXPECT_KEYS = ("preset", "bind", "madds", "params", "mem", "source", "note")
+ACCURACY_KEYS = ("top1", "source", "preset", "bind", "label")
 IMPLICIT = ("cin", "hin", "win", "prev", "x")  # names a block provides; not for symbols or ids
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -137,6 +140,19 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class Accuracy:
+    """A measured top-1 accuracy of one variant of the spec (for `cost frontier`), with where
+    it comes from."""
+
+    top1: float  # ImageNet top-1, in %
+    source: str  # a paper and table, a training run, ...
+    preset: str | None = None
+    bind: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the point's label on the plot (default: preset or bindings)
+    at: Where | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed spec, with `extends` already merged. Bindings chosen by the user ride along."""
 
@@ -157,6 +173,7 @@ class Spec:
     bindings: dict[str, Any] = field(default_factory=dict)
     keep: tuple[str, ...] = ()
     symbolic: bool = False
+    accuracy: tuple[Accuracy, ...] = ()  # this file's own `accuracy:` entries (not inherited)
 
     def with_bindings(self, *, preset: str | None = None, keep: tuple[str, ...] = (),
                       symbolic: bool = False, **bindings: Any) -> Spec:
@@ -400,6 +417,33 @@ def _expect(raw: Any, at: Where) -> tuple[Expectation, ...]:
     return tuple(out)
 
 
+def _accuracy(raw: Any, at: Where) -> tuple[Accuracy, ...]:
+    """`accuracy: {top1: 71.3, source: ...}` or a list of them, one per variant (`preset`,
+    `bind`)."""
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for i, item in enumerate(items):
+        what = "accuracy" if not isinstance(raw, list) else f"accuracy[{i}]"
+        here = Where(at.file, _line(raw, i)) if isinstance(raw, list) else at
+        item = _mapping(item, what, here)
+        _check_keys(item, ACCURACY_KEYS, what, here)
+        for key in ("top1", "source"):
+            if key not in item:
+                raise here.error(f"{what} needs {key}",
+                                 hint="e.g. accuracy: {top1: 71.3, source: \"my run, 90 epochs\"}")
+        top1 = item["top1"]
+        if isinstance(top1, bool) or not isinstance(top1, (int, float)) or not 0 < top1 <= 100:
+            raise here.error(f"{what}: top1 = {top1!r}; allowed: a percentage in (0, 100]")
+        source = item["source"]
+        if not isinstance(source, str) or not source.strip():
+            raise here.error(f"{what}: source must say where the accuracy comes from")
+        preset = item.get("preset")
+        bind = _bindings(item.get("bind") or YMap(), f"{what}: bind", here)
+        out.append(Accuracy(float(top1), source.strip(), None if preset is None else str(preset),
+                            bind, str(item.get("label", "")), here))
+    return tuple(out)
+
+
 def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
     """Parsed sections of one spec file, with what it `extends` merged under it (child wins)."""
     where = str(path)
@@ -441,6 +485,8 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
         parts["network"] = _layers(raw["network"], "network", at["network"])
     if "expect" in raw:
         parts["expect"] = _expect(raw["expect"], at["expect"])
+    if "accuracy" in raw:
+        parts["accuracy"] = _accuracy(raw["accuracy"], at["accuracy"])
     parts["name"] = str(raw.get("name", path.stem))
     parts["doc"] = str(raw.get("doc", ""))
 
@@ -459,7 +505,7 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
         if e.message in ("file not found", "not a file") and e.file == str(parent_path):
             raise at["extends"].error(f"extends {parent_name!r}: {e.message}") from None
         raise
-    merged = {k: v for k, v in parent.items() if k not in ("expect", "name", "doc")}
+    merged = {k: v for k, v in parent.items() if k not in ("expect", "accuracy", "name", "doc")}
     for key, value in parts.items():
         if key in ("symbols", "let", "presets", "bind", "blocks") and key in parent:
             merged[key] = {**parent[key], **value}
@@ -488,4 +534,5 @@ def read_spec(path: str | Path) -> Spec:
     shape, input_at = parts["input"]
     return Spec(str(path), parts["name"], parts["doc"], parts.get("symbols", {}),
                 parts.get("let", {}), parts.get("presets", {}), parts.get("bind", {}), shape,
-                input_at, blocks, parts["network"], parts.get("expect", ()))
+                input_at, blocks, parts["network"], parts.get("expect", ()),
+                accuracy=parts.get("accuracy", ()))

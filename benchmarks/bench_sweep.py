@@ -26,7 +26,7 @@ from cost.design.sweep import closed_form, parse_grid, sweep
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "shufflenet_v1.yaml"
 
 
-def best_of(runs: int, f):  # noqa: ANN001, ANN201
+def best_of(runs: int, f):
     best, out = float("inf"), None
     for _ in range(runs):
         start = time.perf_counter()
@@ -35,7 +35,7 @@ def best_of(runs: int, f):  # noqa: ANN001, ANN201
     return best, out
 
 
-def table_lookup_seconds(form, grid, dens):  # noqa: ANN001, ANN201
+def table_lookup_seconds(form, grid, dens):
     """Best-of-5 time of evaluating the table let alone on one flat chunk of the grid."""
     import math
 

@@ -36,7 +36,7 @@ Shape = tuple  # tuple[sint, ...], NCHW for feature maps, (n, features) after fl
 
 
 @cache
-def sp():  # noqa: ANN201 - the sympy module, imported on first symbolic use
+def sp():  # the sympy module, imported on first symbolic use
     import sympy
 
     return sympy
@@ -158,7 +158,7 @@ class Constraint:
     where: str | None = None
     terms: tuple = ()  # (label, expression) pairs shown with their bound values on failure
 
-    def check(self, substitute) -> None:  # noqa: ANN001 - substitute: Expr -> sint
+    def check(self, substitute) -> None:  # substitute: Expr -> sint
         verdict = decide(substitute(self.condition))
         if verdict is False:
             values = ", ".join(f"{label} = {render(normalize(substitute(to_sympy(v))))}"

@@ -66,7 +66,7 @@ COMMANDS = commands(TEXT)
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:  # noqa: ANN001
+def workdir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("guide")
     for name, body in FILES.items():
         (d / name).write_text(body, encoding="utf-8")

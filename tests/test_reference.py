@@ -243,7 +243,7 @@ def test_bn_uses_running_statistics() -> None:
     ("hard_swish", lambda x: x * np.minimum(np.maximum(x + 3, 0), 6) / 6),
     ("dropout", lambda x: x),
 ])
-def test_activations_follow_their_formulas(name: str, formula) -> None:  # noqa: ANN001
+def test_activations_follow_their_formulas(name: str, formula) -> None:
     x = np.linspace(-100, 100, 4001, dtype=np.float32).reshape(1, 1, 1, -1)
     (y,), _ = run_op(get(name)(), x)
     assert y.dtype == np.float32

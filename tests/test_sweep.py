@@ -54,7 +54,7 @@ def family() -> cost.Spec:
 
 
 @pytest.fixture(scope="module")
-def form4(family):  # noqa: ANN001, ANN201 - one walk shared by the property tests
+def form4(family):  # one walk shared by the property tests
     return closed_form(family, ("g", "s", "r", "n"))
 
 
@@ -111,7 +111,7 @@ def test_chunks_cover_every_point_once_in_order(lengths: list[int], size: int) -
 
 # --- values: golden and against cost.engine.profile ----------------------------------------------
 
-def test_sweep_reproduces_table1_complexities(family) -> None:  # noqa: ANN001
+def test_sweep_reproduces_table1_complexities(family) -> None:
     result = sweep(family, {"g": (1, 2, 3, 4, 8)})
     assert result.valid.all()
     madds = result.metrics["madds"].tolist()
@@ -121,7 +121,7 @@ def test_sweep_reproduces_table1_complexities(family) -> None:  # noqa: ANN001
     assert result.metrics["params"][2] == 1_864_728  # the spec's own expect entry (megvii 1.0x g3)
 
 
-def test_fractional_width_multiplier_is_exact(family) -> None:  # noqa: ANN001
+def test_fractional_width_multiplier_is_exact(family) -> None:
     # s = 1/2 at g = 3: the megvii 0.5x model (stem 12 = 24·s): 37,589,856 (style-anchors §5)
     result = sweep(family, {"s": (Fraction(1, 2), Fraction(3, 4), 2), "g": (3,)})
     assert result.metrics["madds"].tolist() == [
@@ -146,7 +146,7 @@ def grids(draw: st.DrawFn) -> dict[str, tuple]:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(grid=grids(), picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=3))
-def test_every_point_equals_cost_profile(form4, grid: dict, picks: list[int]) -> None:  # noqa: ANN001
+def test_every_point_equals_cost_profile(form4, grid: dict, picks: list[int]) -> None:
     result = sweep(form4.spec, grid, form=form4)
     for pick in picks:
         i = pick % result.size
@@ -168,7 +168,7 @@ def test_every_point_equals_cost_profile(form4, grid: dict, picks: list[int]) ->
         assert result.intensity()[i] == pytest.approx(float(p.total.intensity), rel=1e-15)
 
 
-def test_invalid_points_carry_no_metrics(family) -> None:  # noqa: ANN001
+def test_invalid_points_carry_no_metrics(family) -> None:
     # g = 2, s = 1/4: c·s/4 = 200/16 = 25/2 channels
     result = sweep(family, {"g": (2,), "s": (Fraction(1, 4), 1)})
     assert result.valid.tolist() == [False, True]
@@ -179,7 +179,7 @@ def test_invalid_points_carry_no_metrics(family) -> None:  # noqa: ANN001
     assert frame["madds"][1] == madds_closed_form(2)
 
 
-def test_bindings_and_table_keys_are_checked_per_value(family) -> None:  # noqa: ANN001
+def test_bindings_and_table_keys_are_checked_per_value(family) -> None:
     # cost.engine.profile's order: every binding (as the spec declares them), then tables, then
     # layers
     result = sweep(family, {"g": (3, 5), "r": (100, 224, 0)})
@@ -192,13 +192,13 @@ def test_bindings_and_table_keys_are_checked_per_value(family) -> None:  # noqa:
     assert whole.reason_text()[0] == "g = 3/2 is not a whole number"
 
 
-def test_past_int64_results_stay_exact(family) -> None:  # noqa: ANN001
+def test_past_int64_results_stay_exact(family) -> None:
     n = 10**13  # 137,460,672·10^13 > 2^63
     result = sweep(family, {"n": (1, n)})
     assert result.metrics["madds"].tolist() == [137_460_672, 137_460_672 * n]
 
 
-def test_flat_layout_gives_the_same_results(form4) -> None:  # noqa: ANN001
+def test_flat_layout_gives_the_same_results(form4) -> None:
     grid = {"g": (1, 3, 5, 8), "s": (Fraction(1, 2), 1, 2), "r": (96, 100, 224), "n": (1, 2)}
     a = sweep(form4.spec, grid, form=form4)
     b = sweep(form4.spec, grid, form=form4, broadcast=False)
@@ -207,7 +207,7 @@ def test_flat_layout_gives_the_same_results(form4) -> None:  # noqa: ANN001
     assert (a.reason == b.reason).all() and (a.pareto == b.pareto).all()
 
 
-def test_let_can_be_swept(family) -> None:  # noqa: ANN001
+def test_let_can_be_swept(family) -> None:
     result = sweep(family.with_bindings(g=8), {"c": (384, 392, 416)})
     # c = 392: c/4 = 98 channels, not divisible by g = 8
     assert result.valid.tolist() == [True, False, True]
@@ -216,7 +216,7 @@ def test_let_can_be_swept(family) -> None:  # noqa: ANN001
 
 # --- --where and the Pareto front ----------------------------------------------------------------
 
-def test_where_is_exact_at_the_boundary(family) -> None:  # noqa: ANN001
+def test_where_is_exact_at_the_boundary(family) -> None:
     grid = {"g": (1, 2, 3, 4, 8)}
     assert sweep(family, grid, where="madds <= 137460672").kept.tolist() == \
         [False, False, True, True, False]
@@ -228,7 +228,7 @@ def test_where_is_exact_at_the_boundary(family) -> None:  # noqa: ANN001
         [False, False, False, True, True]
 
 
-def test_where_drops_invalid_rows_only_when_it_names_a_metric(family) -> None:  # noqa: ANN001
+def test_where_drops_invalid_rows_only_when_it_names_a_metric(family) -> None:
     grid = {"g": (3, 5)}
     assert sweep(family, grid, where="g >= 3").kept.tolist() == [True, True]
     assert sweep(family, grid, where="madds >= 0").kept.tolist() == [True, False]
@@ -240,12 +240,12 @@ def test_where_drops_invalid_rows_only_when_it_names_a_metric(family) -> None:  
     ("madds.real > 1", "not allowed"),
     ("g[0] > 1", "only table values can be indexed"),
 ])
-def test_where_errors(family, where: str, message: str) -> None:  # noqa: ANN001
+def test_where_errors(family, where: str, message: str) -> None:
     with pytest.raises(cost.SpecError, match=message):
         sweep(family, {"g": (3,)}, where=where)
 
 
-def test_pareto_front_of_table1(family) -> None:  # noqa: ANN001
+def test_pareto_front_of_table1(family) -> None:
     # madds: 143.1M 140.8M 137.5M 134.3M 138.4M; params and mem grow with g, so g = 8
     # (more of everything than g = 4) is the only dominated point.
     result = sweep(family, {"g": (1, 2, 3, 4, 8)})
@@ -302,7 +302,7 @@ def test_vectorized_evaluation_switches_to_python_integers_past_int64() -> None:
 # --- cost solve ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("g", [1, 2, 3, 4, 8])
-def test_solve_reproduces_table1_widths(family, g: int) -> None:  # noqa: ANN001
+def test_solve_reproduces_table1_widths(family, g: int) -> None:
     """Table 1 picks, for each g, the valid width nearest the exact 140-MFLOPs solution.
 
     Valid c (s = 1, stem 24): g | c/4 (the shuffle after stage 2's first 1×1) and g | c − 24,
@@ -327,7 +327,7 @@ def test_solve_reproduces_table1_widths(family, g: int) -> None:  # noqa: ANN001
     assert root.nearest(140_000_000, "madds").metrics["madds"] == madds_closed_form(g)
 
 
-def test_solve_for_g_is_numeric(family) -> None:  # noqa: ANN001
+def test_solve_for_g_is_numeric(family) -> None:
     # madds falls from g = 2 (140.8M) to g = 3 (137.5M); g only takes table keys
     sol = solve(family, "g", "madds", 138_000_000)
     root = sol.roots[0]
@@ -335,7 +335,7 @@ def test_solve_for_g_is_numeric(family) -> None:  # noqa: ANN001
     assert (root.below.value, root.above.value) == (2, 3)
 
 
-def test_solve_for_a_real_symbol_uses_the_constraint_lattice(family) -> None:  # noqa: ANN001
+def test_solve_for_a_real_symbol_uses_the_constraint_lattice(family) -> None:
     # g = 3: 24s and c·s/(4g) = 20s whole and ... -> valid s are multiples of 1/4
     sol = solve(family.with_bindings(g=3), "s", "params", 3_000_000)
     root = sol.roots[0]
@@ -343,7 +343,7 @@ def test_solve_for_a_real_symbol_uses_the_constraint_lattice(family) -> None:  #
     assert root.below.metrics["params"] < 3_000_000 < root.above.metrics["params"]
 
 
-def test_solve_for_a_multiple_of_symbol(family) -> None:  # noqa: ANN001
+def test_solve_for_a_multiple_of_symbol(family) -> None:
     # g = 3: madds(r) = 43527·r²/16 + 960000 (r = 32m); 300e6 -> r ≈ 331.5
     sol = solve(family, "r", "madds", 300_000_000)
     root = sol.roots[0]
@@ -358,7 +358,7 @@ def test_solve_for_a_multiple_of_symbol(family) -> None:  # noqa: ANN001
     (lambda f: parse_target("madds"), "METRIC=VALUE"),
     (lambda f: parse_target("madds=-5"), "positive"),
 ])
-def test_solve_errors(family, call, message: str) -> None:  # noqa: ANN001
+def test_solve_errors(family, call, message: str) -> None:
     with pytest.raises(cost.SpecError, match=message):
         call(family)
 
@@ -429,7 +429,7 @@ def test_report_refuses_a_directory_with_other_files(tmp_path: Path) -> None:
 
 
 def test_interrupted_report_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           family) -> None:  # noqa: ANN001
+                                           family) -> None:
     from cost.render import html as report
 
     calls = []

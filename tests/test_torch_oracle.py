@@ -116,7 +116,7 @@ def test_bn_inference() -> None:
     ("swish", F.silu), ("gelu", F.gelu),
     ("dropout", lambda x: F.dropout(x, 0.5, training=False)),
 ])
-def test_activations(name: str, oracle) -> None:  # noqa: ANN001
+def test_activations(name: str, oracle) -> None:
     edges = np.float32([-90, -6, -3, 0, 3, 6, 90])  # saturation and the kinks of relu6 & co.
     x = np.concatenate([randn(200) * 5, edges]).reshape(1, 1, 1, -1)
     (y,) = forward(get(name)(), x)

@@ -424,7 +424,7 @@ class Sweep:
     def reason_text(self) -> np.ndarray:
         return np.array(self.reasons, dtype=object)[self.reason]
 
-    def frame(self, rows: str = "kept"):  # noqa: ANN201 - pandas.DataFrame
+    def frame(self, rows: str = "kept"):  # pandas.DataFrame
         """One row per point ("kept": passing --where; "all"): bindings, madds, params, mem,
         intensity, valid, reason, pareto. Metrics are nullable integers (<NA> where invalid)."""
         import pandas as pd

@@ -238,7 +238,7 @@ def _number(value: Any, what: str, at: Where) -> int | Fraction:
         raise e.locate(file=at.file, line=at.line, where=what) from None
 
 
-def _declarations(raw: Any, what: str, at: Where):  # noqa: ANN202 - yields (name, decl, here)
+def _declarations(raw: Any, what: str, at: Where):  # yields (name, decl, here)
     """The entries of a `symbols:` or `let:` mapping, each with a checked name and its line."""
     raw = _mapping(raw, what, at)
     for name, decl in raw.items():

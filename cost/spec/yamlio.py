@@ -45,7 +45,7 @@ class _LineLoader(yaml.SafeLoader):
     pass
 
 
-def _construct_map(loader: _LineLoader, node: yaml.MappingNode):  # noqa: ANN202 - generator
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode):  # generator
     data = YMap()
     data.line = node.start_mark.line + 1
     data.lines = {}
@@ -64,7 +64,7 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode):  # noqa: ANN202
         data.lines[key] = key_node.start_mark.line + 1
 
 
-def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode):  # noqa: ANN202 - generator
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode):  # generator
     data = YList()
     data.line = node.start_mark.line + 1
     data.lines = [item.start_mark.line + 1 for item in node.value]

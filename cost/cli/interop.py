@@ -49,8 +49,8 @@ def _write(path: str, text: str) -> None:
 @click.argument("source")
 @click.option("-o", "--output", default=None, metavar="SPEC.yaml",
               help="Write the spec here (default: print it).")
-@click.option("--input", "input_shape", default=None, metavar="N,C,H,W",
-              help="Input size (default: the ONNX file's, or 1,3,224,224 for torch).")
+@click.option("--input", "input_shape", default=None, metavar="SHAPE",
+              help="Input size n,c,h,w (default: the ONNX file's, or 1,3,224,224 for torch).")
 @click.option("--keep", default="", metavar="NAMES",
               help="Symbols to keep free in the totals printed (r, n): closed forms.")
 @click.option("--name", default=None, help="The spec's name (default: the model's).")
@@ -95,8 +95,8 @@ def export_command(spec: str, sets: tuple[str, ...], preset: str | None, to: str
 @click.command("diff")
 @click.argument("a")
 @click.argument("b")
-@click.option("--input", "input_shape", default=None, metavar="N,C,H,W",
-              help="Input size of a model source.")
+@click.option("--input", "input_shape", default=None, metavar="SHAPE",
+              help="Input size n,c,h,w of a model source.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
 @user_errors

@@ -3,8 +3,8 @@
 Shapes follow from the input's (set to the size asked for) by the ops' own shape rules; shape
 arithmetic (Shape, Gather, Unsqueeze, Concat, Div, ... on sizes) is evaluated with numpy and never
 becomes a layer. Ops: Conv, Gemm, MatMul on 2-D, BatchNormalization, Relu, Clip (0, 6: relu6),
-Sigmoid, HardSigmoid, HardSwish, Add, Mul, Concat (channels), Split and Slice pairs on channels
-(channel_split), Reshape/Transpose/Reshape (channel shuffle), Flatten,
+Sigmoid, HardSigmoid, HardSwish, x * Sigmoid(x) (silu), Add, Mul, Concat (channels), Split and
+Slice pairs on channels (channel_split), Reshape/Transpose/Reshape (channel shuffle), Flatten,
 Reshape to (n, -1), GlobalAveragePool, AveragePool, MaxPool, ReduceMean over H, W, Dropout,
 Identity. Anything else is a `SourceError` naming the node and its op type.
 
@@ -23,9 +23,9 @@ from cost.errors import SpecError
 from cost.interop.graph import INPUT, Graph, Node, SourceError, unique
 
 SUPPORTED = ("Conv, Gemm, MatMul (2-D), BatchNormalization, Relu, Clip (relu6), Sigmoid, "
-             "HardSigmoid, HardSwish, Add, Mul, Concat, Split, Slice (channel split), "
-             "Reshape/Transpose (channel shuffle), Flatten, GlobalAveragePool, AveragePool, "
-             "MaxPool, ReduceMean over H, W, Dropout, Identity")
+             "HardSigmoid, HardSwish, x * Sigmoid(x) (silu), Add, Mul, Concat, Split, Slice "
+             "(channel split), Reshape/Transpose (channel shuffle), Flatten, GlobalAveragePool, "
+             "AveragePool, MaxPool, ReduceMean over H, W, Dropout, Identity")
 SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Div", "Mul", "Add", "Sub",
              "Cast", "Slice", "Constant", "Floor", "ConstantOfShape", "Range", "Reshape",
              "Identity", "ReduceProd", "Equal", "Where", "Expand"}
@@ -58,6 +58,27 @@ def _scopes(name: str) -> list[str]:
             base = full[i - 1] if i else ""
         full.append(f"{base}.{part}" if base else part)
     return full
+
+
+def _silu_pairs(nodes: list[Any]) -> dict[str, tuple[str, str]]:
+    """x * Sigmoid(x), the exporter's nn.SiLU / F.silu, as {Mul node name: (Sigmoid node name,
+    x)} when the Sigmoid's output is read by that Mul alone (a gate, x * sigmoid(s), is not one)."""
+    readers: dict[str, int] = {}
+    for node in nodes:
+        for i in node.input:
+            readers[i] = readers.get(i, 0) + 1
+    sigmoids = {node.output[0]: node for node in nodes if node.op_type == "Sigmoid"}
+    pairs: dict[str, tuple[str, str]] = {}
+    for node in nodes:
+        if node.op_type != "Mul" or len(node.input) != 2 or not node.name:
+            continue
+        a, b = node.input
+        for x, s in ((a, b), (b, a)):
+            sig = sigmoids.get(s)
+            if sig is not None and sig.name and sig.input[0] == x and readers.get(s) == 1:
+                pairs[node.name] = (sig.name, x)
+                break
+    return pairs
 
 
 def read(path: str | Path, input_shape: tuple[int, ...] | None = None) -> Graph:
@@ -117,6 +138,9 @@ class _Reader:
 
     def run(self) -> Graph:
         nodes = list(self.model.graph.node)
+        self.silu = _silu_pairs(nodes)
+        fused = {sigmoid for sigmoid, _ in self.silu.values()}
+        nodes = [n for n in nodes if n.name not in fused or not n.name]
         self.leaf_scopes = self._leaf_scopes(nodes)
         for node in nodes:
             ins = [i for i in node.input if i]
@@ -289,6 +313,8 @@ class _Reader:
             if lo is not None and float(lo) == 0 and hi is None:
                 return self.emit(node, "relu", {}, [x])
             raise self.fail(node, f"Clip({lo}, {hi}); allowed: (0, 6) as relu6")
+        if op == "Mul" and node.name and node.name in self.silu:
+            return self.emit(node, "silu", {}, [self.silu[node.name][1]])
         if op in ("Add", "Mul"):
             ins = [i for i in node.input if i in self.data]
             if len(ins) == 2:

@@ -50,9 +50,17 @@ def export(p: Any, to: str, out: str | Path, seed: int = 0) -> Path:
             _onnx_shuffles(net)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                torch.onnx.export(net, (torch.zeros(input_shape(p)),), tmp, dynamo=False,
-                                  training=torch.onnx.TrainingMode.PRESERVE,
-                                  input_names=["x"], output_names=["y"])
+                try:
+                    torch.onnx.export(net, (torch.zeros(input_shape(p)),), tmp, dynamo=False,
+                                      training=torch.onnx.TrainingMode.PRESERVE,
+                                      input_names=["x"], output_names=["y"])
+                except (torch.onnx.errors.OnnxExporterError, RuntimeError) as e:
+                    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                    raise SourceError(f"torch.onnx.export cannot export {p.spec.name}: {first}",
+                                      file=p.spec.path,
+                                      hint="e.g. adaptive pools whose output size does not "
+                                           "divide their input's: try another --set r=...") \
+                        from None
         os.replace(tmp, out)
     except OSError as e:
         raise SourceError(f"cannot write {out}: {e.strerror}") from None

@@ -106,6 +106,17 @@ def test_torch_import_counts_exactly(name: str, r: int) -> None:
     assert (p.total.madds, p.total.params) == oracle(model(name), r)
 
 
+def test_fake_tensor_fallback_gives_the_same_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shapes come from meta tensors; a model whose forward cannot run on them (tensors made on
+    the CPU inside forward) falls back to fake tensors, with the same result."""
+    def refuse(*args: object) -> None:
+        raise RuntimeError("no meta run")
+
+    monkeypatch.setattr(torch_import, "_shapes_on_meta", refuse)
+    assert cost.from_torch(model("resnet18"), (1, 3, ODD, ODD), "resnet18", text=True) == \
+        imported_text("resnet18", ODD)
+
+
 @pytest.mark.parametrize("name", ["squeezenet1_1", "mobilenet_v3_small"])
 def test_meta_oracle_equals_a_real_forward(name: str) -> None:
     assert oracle(model(name), ODD) == oracle(model(name), ODD, real=True)

@@ -206,7 +206,8 @@ PROBES: dict[str, tuple[str, list[str]]] = {
     "functional": ("[n, 6, 7, 7]", [
         "{op: relu, functional: true}", "{op: relu6, functional: true}",
         "{op: sigmoid, functional: true}", "{op: hard_sigmoid, functional: true}",
-        "{op: hard_swish, functional: true}", "{id: g, op: global_avgpool, functional: true}",
+        "{op: hard_swish, functional: true}", "{op: silu, functional: true}",
+        "{op: gelu, functional: true}", "{id: g, op: global_avgpool, functional: true}",
         "{op: mean, in: x, keepdim: true}", "{op: add, in: [g, prev]}", "{op: mean}"]),
     "joins": ("[n, 6, 4, 4]", [
         "{id: a, op: relu}", "{id: b, op: relu6, in: x}", "{op: add, in: [a, b, x]}",

@@ -11,9 +11,11 @@ What is shared, so that the module runs in about a minute on a small machine:
   TOOLS_R = 64, on the spec imported at 224 and bound to r = 64: their counts are as exact there,
   and the spec's closed forms in `r` are checked at a size it was not imported at;
 - real forwards run on one thread (`one_thread`), much faster on a small shared machine;
-- ONNX exports take seconds each, so the ONNX checks run on one or two models per family at 224
-  and on the small ones at ODD too. benchmarks/check_torchvision_import.py runs every check on
-  every model (ONNX included).
+- ONNX exports are the slowest step (a real forward, the exporter's passes, the weights written
+  out: seconds for the big nets), so the ONNX checks run on one model per family at 224 and on
+  the small ones at ODD too; benchmarks/check_torchvision_import.py runs every check on every
+  model, ONNX included;
+- the round trips run each bundled spec at the smallest r it takes (test_tools_agree's SMALL).
 """
 
 from __future__ import annotations

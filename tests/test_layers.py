@@ -49,8 +49,9 @@ def test_no_module_imports_the_top_level_package(path: Path) -> None:
             assert all(a.name != "cost" for a in node.names), f"{path}:{node.lineno}: import cost"
         if isinstance(node, ast.ImportFrom) and node.module == "cost":
             for alias in node.names:  # `from cost import ops` names a subpackage: fine
-                found = (PACKAGE / alias.name).is_dir() or (PACKAGE / f"{alias.name}.py").is_file()
-                assert found, f"{path}:{node.lineno}: from cost import {alias.name}"
+                module = PACKAGE / alias.name
+                assert module.is_dir() or module.with_suffix(".py").is_file(), \
+                    f"{path}:{node.lineno}: from cost import {alias.name}"
 
 
 def test_noqa_only_for_enabled_rules() -> None:

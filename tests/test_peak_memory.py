@@ -131,11 +131,22 @@ def test_the_forward_never_holds_more_than_predicted_plus_scratch(spec: str) -> 
     assert predicted <= traced <= predicted + scratch, (predicted, traced, scratch)
 
 
+PYTHON_OBJECTS = 256 * 1024  # bytes of Python objects a forward pass allocates besides arrays
+# The same graphs with maps of 128 x 128 and 256 x 256: a tensor is then 0.5-3 MB, so the Python
+# objects (threadpoolctl's scan of the BLAS libraries, per-layer records and dicts, ~80-240 KiB) are
+# small beside one tensor and a tensor held too long cannot hide among them.
+LARGE = {"residual": ("[1, c, 4, 4]", "[1, c, 128, 128]"),
+         "concat3": ("[1, 4, 8, 8]", "[1, 4, 256, 256]")}
+
+
 def test_small_graphs_in_the_forward(tmp_path: Path) -> None:
     for text, name in ((RESIDUAL, "residual"), (CONCAT, "concat3")):
-        p = reference.bound(cost.load(write(tmp_path, text, name)))
+        p = reference.bound(cost.load(write(tmp_path, text.replace(*LARGE[name]), name)))
+        reference.check(p)  # once first: imports and caches allocate only then
         traced = reference.check(p).peak_bytes
         predicted = 4 * p.peak_mem
         scratch = 4 * max(scratch_elements(layer) for layer in p.layers)
-        # tracemalloc also counts a few KiB of Python objects (records, dicts, tallies)
-        assert traced <= predicted + scratch + 16 * 1024, (name, predicted, traced, scratch)
+        smallest = 4 * min(math.prod(layer.out_shape) for layer in p.layers)
+        assert PYTHON_OBJECTS < smallest  # every tensor outweighs the allowance
+        assert predicted <= traced <= predicted + scratch + PYTHON_OBJECTS, \
+            (name, predicted, traced, scratch)

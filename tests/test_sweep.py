@@ -246,21 +246,75 @@ def test_where_errors(family, where: str, message: str) -> None:
 
 
 def test_pareto_front_of_table1(family) -> None:
-    # madds: 143.1M 140.8M 137.5M 134.3M 138.4M; params and mem grow with g, so g = 8
-    # (more of everything than g = 4) is the only dominated point.
+    # madds: 143.1M 140.8M 137.5M 134.3M 138.4M; params grow with g (1.53M ... 2.43M).
+    # Default objectives, madds:min and params:max: g = 4 has the fewest madds, g = 8 the most
+    # params; g = 1, 2, 3 have more madds and fewer params than g = 4, so they are dominated.
     result = sweep(family, {"g": (1, 2, 3, 4, 8)})
-    assert result.pareto.tolist() == [True, True, True, True, False]
+    assert result.pareto.tolist() == [False, False, False, True, True]
+    # All minimised together (the front before issue 15): only g = 8 (more of everything than
+    # g = 4) is dominated.
+    every = sweep(family, {"g": (1, 2, 3, 4, 8)}, objectives="madds:min,params:min,mem:min")
+    assert every.pareto.tolist() == [True, True, True, True, False]
+    # a swept name as an objective: least madds against the most groups
+    by_g = sweep(family, {"g": (1, 2, 3, 4, 8)}, objectives="madds:min,g:max")
+    assert by_g.pareto.tolist() == [False, False, False, True, True]
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)),
-                min_size=1, max_size=40))
-def test_pareto_front_equals_brute_force(rows: list[tuple[int, int, int]]) -> None:
+                min_size=1, max_size=40),
+       st.tuples(*[st.sampled_from(["min", "max"])] * 3))
+def test_pareto_front_equals_brute_force(rows: list[tuple[int, int, int]],
+                                         directions: tuple[str, str, str]) -> None:
     a = np.array(rows)
-    front = pareto_front([a[:, 0], a[:, 1], a[:, 2]])
-    for i, row in enumerate(a):
-        dominated = any((other <= row).all() and (other < row).any() for other in a)
+    front = pareto_front([a[:, 0], a[:, 1], a[:, 2]], directions)
+    signed = a * np.array([1 if d == "min" else -1 for d in directions])
+    for i, row in enumerate(signed):
+        dominated = any((other <= row).all() and (other < row).any() for other in signed)
         assert front[i] == (not dominated)
+
+
+# hand-made points (x, y): the four fronts of the four directions
+POINTS = [(1, 1), (1, 3), (2, 2), (3, 1), (3, 3), (2, 1)]
+
+
+@pytest.mark.parametrize("directions,expected", [
+    (("min", "min"), [0]),  # (1, 1) beats every other point
+    (("min", "max"), [1]),  # (1, 3): least x, greatest y
+    (("max", "max"), [4]),  # (3, 3)
+    (("max", "min"), [3]),  # (3, 1)
+])
+def test_pareto_front_directions_on_hand_made_points(directions, expected) -> None:
+    x, y = (np.array(c) for c in zip(*POINTS, strict=True))
+    assert np.flatnonzero(pareto_front([x, y], directions)).tolist() == expected
+
+
+def test_pareto_front_of_a_trade_off_and_of_ties() -> None:
+    # cost against capacity: each step up in cost buys capacity, except the dominated ones
+    cost_ = np.array([10, 20, 20, 30, 40, 40, 50])
+    capacity = np.array([5, 9, 7, 9, 12, 12, 11])
+    front = pareto_front([cost_, capacity], ["min", "max"])
+    assert np.flatnonzero(front).tolist() == [0, 1, 4, 5]  # equal points both stay
+    # past int64 and fractions, exactly: 2**70 + 1 is worse than 2**70 however floats round
+    big = np.array([2**70, 2**70 + 1, 2**70], dtype=object)
+    third = np.array([Fraction(1, 3), Fraction(1, 3), Fraction(1, 3) + Fraction(1, 10**30)],
+                     dtype=object)
+    assert pareto_front([big, third], ["max", "min"]).tolist() == [False, True, False]
+    # ratios num/den compared by cross-multiplication (7/3 < 12/5 though both round alike)
+    num, den = np.array([7 * 10**17, 12 * 10**17, 1]), np.array([3 * 10**17, 5 * 10**17, 1])
+    assert pareto_front([(num, den)], ["max"]).tolist() == [False, True, False]
+    near = (np.array([10**17 + 1, 10**17]), np.array([10**17, 10**17 - 1]))
+    assert pareto_front([near], ["min"]).tolist() == [True, False]  # 1 + 1e-17 < 1 + 1e-17+
+
+
+def test_objectives_are_checked_before_the_walk(family) -> None:
+    with pytest.raises(cost.SpecError, match="unknown objective 'madz'") as e:
+        sweep(family, {"g": (3,)}, objectives="madz:min")
+    assert "did you mean 'madds'" in e.value.hint
+    with pytest.raises(cost.SpecError, match="direction must be min or max"):
+        sweep(family, {"g": (3,)}, objectives="madds:most")
+    with pytest.raises(cost.SpecError, match="more than once"):
+        sweep(family, {"g": (3,)}, objectives="madds:min,madds:max")
 
 
 # --- the exact vectorized evaluator --------------------------------------------------------------
@@ -394,6 +448,41 @@ def test_cli_sweep_errors_exit_2_without_traceback(args: tuple, message: str) ->
     assert code == 2 and message in err and "Traceback" not in err and out == ""
 
 
+@pytest.mark.parametrize("objectives,message", [
+    ("madds:min,parms:max", "unknown objective 'parms'"),
+    ("madds:min,parms:max", "did you mean 'params'"),
+    ("madds:mni", "did you mean 'min'"),
+    ("madds:low", "write madds:min or madds:max"),
+    ("madds", "say whether to minimise or maximise madds"),
+    ("gg:max", "did you mean 'g'"),
+    ("", "METRIC:min or METRIC:max"),
+])
+def test_cli_pareto_objective_errors_exit_2(objectives: str, message: str) -> None:
+    code, out, err = run("sweep", SPEC, "--grid", "g=1,3", "--pareto", objectives)
+    assert code == 2 and message in err and "Traceback" not in err and out == "", err
+
+
+def test_cli_pareto_objectives() -> None:
+    # bare --pareto: the default objectives, madds:min,params:max
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--pareto", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["pareto_objectives"] == "madds:min,params:max"
+    assert [r["g"] for r in doc["rows"]] == [4, 8]
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--pareto",
+                       "madds:min, params:min, mem:min")
+    assert code == 0 and "Pareto front (madds:min, params:min, mem:min): 4" in out
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--grid", "s=0.5,1",
+                       "--pareto", "params:max,s:min", "--format", "json")
+    assert code == 0
+    rows = [(r["g"], r["s"]) for r in json.loads(out)["rows"]]
+    # the most params at each s (g = 8 is invalid at s = 0.5, where g = 3 has the most)
+    assert rows == [(3, 0.5), (8, 1)]
+    # every sweep output carries the pareto column of the (default) objectives
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--format", "csv")
+    assert [line.rsplit(",", 1)[1] for line in out.splitlines()[1:]] == \
+        ["false", "false", "false", "true", "true"]
+
+
 def test_cli_solve() -> None:
     code, out, _ = run("solve", SPEC, "--target", "madds=140e6", "--for", "c", "--set", "g=8")
     assert code == 0
@@ -414,7 +503,7 @@ def test_report_is_self_contained_and_replaces_a_previous_one(tmp_path: Path) ->
     page = (target / "index.html").read_text()
     assert page.count("data:image/png;base64,") == 2 + 4 * 2  # 2 + metrics × names
     assert "src=\"http" not in page and "<script" not in page
-    assert "Pareto-optimal configurations" in (target / "summary.md").read_text()
+    assert "## Pareto front (madds:min, params:max)" in (target / "summary.md").read_text()
     assert (target / "sweep.csv").read_text().count("\n") == 1 + 6
     code, _, _ = run("sweep", SPEC, "--grid", "g=3", "--report", str(target))
     assert code == 0 and (target / "sweep.csv").read_text().count("\n") == 1 + 1

@@ -15,7 +15,7 @@ import sys
 
 import click
 
-from cost.cli.main import binding_options, load_spec, user_errors
+from cost.cli.main import binding_options, echo, load_spec, user_errors
 
 
 @click.command("check")
@@ -23,7 +23,7 @@ from cost.cli.main import binding_options, load_spec, user_errors
 @binding_options
 @click.option("--batch", type=click.IntRange(min=1), default=None,
               help="Batch size: binds the spec's symbol n.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random weights and input.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
@@ -48,7 +48,7 @@ def check_command(spec: str, sets: tuple[str, ...], preset: str | None, batch: i
             raise BindingError(f"--batch {batch} and --set n={loaded.bindings['n']} disagree")
         loaded = loaded.with_bindings(n=batch)
     report = reference.check(loaded, seed=seed, threads=threads)
-    click.echo(render_check(report, fmt))
+    echo(render_check(report, fmt))
     if not report.ok:
-        click.echo(f"error: {report.mismatches[0]}", err=True)
+        echo(f"error: {report.mismatches[0]}", err=True)
         sys.exit(2)

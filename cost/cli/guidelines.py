@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, load_spec, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, load_spec, user_errors
 from cost.errors import SpecError
 
 
@@ -38,7 +38,7 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
         from cost.papers.experiments import rows
         from cost.render.experiments import render_experiments
 
-        click.echo(render_experiments(rows(), fmt).rstrip("\n"))
+        echo(render_experiments(rows(), fmt).rstrip("\n"))
         return
     if spec is None:
         raise SpecError("no SPEC given", hint="cost guidelines specs/shufflenet_g3.yaml, "
@@ -54,6 +54,6 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
         profile = fold(profile)
     report = analyze(profile, fused=fuse)
     if fmt == "json" and fuse:
-        click.echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
-    click.echo(out.render_guidelines(report, fmt).rstrip("\n"))
+        echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
+    echo(out.render_guidelines(report, fmt).rstrip("\n"))
 

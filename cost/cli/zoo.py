@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, user_errors
+from cost.cli.main import FORMATS, echo, user_errors
 
 
 @click.command("zoo")
@@ -25,4 +25,4 @@ def zoo_command(fmt: str, name: str | None) -> None:
     from cost.render.zoo import render
 
     z = zoo()
-    click.echo(render(z if name is None else family(z, name), fmt))
+    echo(render(z if name is None else family(z, name), fmt))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cost.engine.memory import live, peak
 from cost.engine.walk import Layer, walk
 from cost.measures import Cost
-from cost.spec.bindings import Environment, environment, exact
+from cost.spec.bindings import Environment, check_binding, environment, exact
 from cost.spec.parse import Spec
 from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy, total
 
@@ -119,6 +119,8 @@ class Profile:
         Symbolic-then-bind equals bind-then-walk: tests/test_symbolic.py checks it.
         """
         values = {k: exact(v) for k, v in values.items()}  # 2, 0.5, Fraction(1, 2) or "1/2"
+        values = {k: check_binding(self.spec, k, v, "subs", free_let=k not in self.spec.symbols)
+                  if k in self.env.free else v for k, v in values.items()}  # as load checks
         mapping = self.env.substitution(values)
         definitions = {k: v.xreplace(mapping) for k, v in self.env.definitions.items()}
         full = {**mapping}
@@ -177,8 +179,8 @@ class Group:
 
 
 def _fixpoint(expr: Any, mapping: dict) -> Any:
-    """Substitute until nothing in `mapping` is left (lets may refer to lets)."""
-    for _ in range(32):
+    """Substitute until nothing in `mapping` is left (lets may refer to lets, in any chain)."""
+    for _ in range(len(mapping) + 1):
         new = expr.xreplace(mapping)
         if new == expr:
             return new

@@ -49,6 +49,7 @@ from cost.symbolic import (
     numel,
     render_shape,
     sint,
+    size_exceeds,
     sp,
     to_sympy,
     total,
@@ -258,6 +259,9 @@ def feature_map(x: Shape, op: str) -> tuple[sint, sint, sint, sint]:
     return n, c, h, w
 
 
+MAX_CEIL_NODES = 120  # a symbolic size ceil_mode pooling may take (sympy time grows ~20x a step)
+
+
 def window_out(size_in: sint, k: sint, stride: sint, pad: sint, dilation: sint = 1,
                ceil_mode: bool = False, pad_after: sint | None = None) -> sint:
     """Output length of a sliding window (conv, pooling), as PyTorch computes it.
@@ -274,6 +278,11 @@ def window_out(size_in: sint, k: sint, stride: sint, pad: sint, dilation: sint =
     starts_in_padding = (out - 1) * stride >= size_in + pad
     if is_concrete(out) and is_concrete(size_in):
         return out - 1 if starts_in_padding else out
+    if size_exceeds(size_in, MAX_CEIL_NODES):  # each ceil_mode window nests the size again
+        raise ShapeError("ceil_mode on a size this complex cannot stay symbolic (more than "
+                         f"{MAX_CEIL_NODES} terms; the next would be ~4x larger and take minutes)",
+                         hint="bind the symbols the size depends on (--set), or give them "
+                         "multiple_of so the rounding cancels")
     verdict = decide(starts_in_padding)
     if verdict is not None:
         return out - 1 if verdict else out

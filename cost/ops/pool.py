@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from cost.errors import ShapeError
 from cost.ops.base import Op, feature_map, flag, functional, pair, size, torch_function, window_out
 from cost.ops.registry import register
-from cost.symbolic import Checker, Shape, div, sint
+from cost.symbolic import Checker, Shape, decide, div, render, sint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,6 +40,10 @@ class _WindowPool(Op):
                 check.equal(s, 1, "pad: same needs stride 1")
                 check.divisible(kk - 1, 2, f"pad: same needs an odd kernel, not {kk} "
                                            "(torch's pooling pads both sides alike)")
+        for kk, p in zip(k, pad, strict=True):  # symbolic pads are left to the sizes' checks
+            if decide(2 * p > kk) is True:
+                raise ShapeError(f"pad = {render(p)} is more than half the window k = "
+                                 f"{render(kk)}; allowed: pad <= k/2 (as PyTorch requires)")
         ho, wo = (window_out(size_in, kk, s, p, 1, ceil_mode)
                   for size_in, kk, s, p in zip((h, w), k, stride, pad, strict=True))
         check.whole(ho, "output height")

@@ -240,13 +240,12 @@ def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = ()
 
 
 def pareto(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Points no other point beats: none cheaper-or-equal with higher-or-equal accuracy.
+    """Points no other point beats: none cheaper-or-equal with higher-or-equal accuracy
+    (`cost.design.pareto.front_points`, the package's one Pareto front).
 
     >>> pareto([(40, 60.3), (38, 56.8), (140, 67.4), (146, 69.4), (149, 63.7), (150, 69.4)])
     [(38, 56.8), (40, 60.3), (140, 67.4), (146, 69.4)]
     """
-    best: list[tuple[float, float]] = []
-    for x, y in sorted(points, key=lambda p: (p[0], -p[1])):
-        if not best or y > best[-1][1]:
-            best.append((x, y))
-    return best
+    from cost.design.pareto import front_points
+
+    return front_points(points)

@@ -141,7 +141,39 @@ def bound(spec_or_profile: Spec | Profile | str | Path) -> Profile:
     if p.symbolic:
         raise SpecError(f"the forward needs numbers, but {', '.join(p.env.free)} are free",
                         file=p.spec.path, hint="bind them (--set NAME=VALUE) or drop --keep")
+    _check_sizes(p)
     return p
+
+
+MAX_ELEMENTS = 1 << 27  # elements of one array in the forward: 512 MiB of float32
+MAX_MADDS = 10**12  # multiply-adds of one forward (minutes of numpy)
+
+
+def _check_sizes(p: Profile) -> None:
+    """Refuse, before anything is allocated, a forward whose arrays or work are out of reach."""
+    for i, layer in enumerate(p.layers):
+        shapes = [("output", y) for y in layer.out_shapes]
+        shapes += [("input", x) for x in layer.in_shapes]
+        shapes += list(tensor_shapes(p, i).items())
+        for name, shape in shapes:
+            elements = math.prod(int(d) for d in shape)
+            if elements > MAX_ELEMENTS:
+                raise SpecError(
+                    f"the forward would allocate {render_shape(shape)} = {elements:,} elements "
+                    f"({elements * DTYPE().itemsize / 2**30:,.1f} GiB) for {name}; "
+                    f"the limit is {MAX_ELEMENTS:,} elements per array",
+                    file=layer.file, line=layer.line, where=f"{layer.path} ({layer.op})",
+                    hint="check with a smaller batch (--batch) or input (--set r=...)")
+    if p.total.madds > MAX_MADDS:
+        raise SpecError(f"the forward would execute {p.total.madds:,} multiply-adds; the limit "
+                        f"is {MAX_MADDS:,}", file=p.spec.path,
+                        hint="check with a smaller batch (--batch) or input (--set r=...)")
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecError(f"seed {seed!r} is not allowed; allowed: a whole number >= 0")
+    return seed
 
 
 def input_shape(p: Profile) -> tuple[int, ...]:
@@ -155,7 +187,7 @@ def input_shape(p: Profile) -> tuple[int, ...]:
 
 def _seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     """Independent seed sequences for the weights and the input, both from `seed`."""
-    weights, inputs = np.random.SeedSequence(seed).spawn(2)
+    weights, inputs = np.random.SeedSequence(_check_seed(seed)).spawn(2)
     return weights, inputs
 
 

@@ -248,12 +248,28 @@ def written_lines(rows: pd.DataFrame, x: str, out: str | Path,
                    + (f"; rows in {csv_path}" if csv_path else ""))
 
 
-def save(fig: Figure, out: str | Path, *, dpi: int = 150) -> Path:
-    """Write the figure (format from the suffix: png, svg, pdf) with the Agg-based backends."""
+def figure_bytes(fig: Figure, fmt: str, *, dpi: int = 150) -> bytes:
+    """The figure as png, svg or pdf bytes, marked as written by cost (`cost.safe_write.MARK`)."""
+    import io
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    out = Path(out)
+    from cost.safe_write import MARK
+
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
-    fig.savefig(out, dpi=dpi)
-    return out
+    buffer = io.BytesIO()
+    key = "Software" if fmt == "png" else "Creator"
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata={key: MARK})
+    return buffer.getvalue()
+
+
+def save(fig: Figure, out: str | Path, *, dpi: int = 150) -> Path:
+    """Write the figure (format from the suffix: png, svg, pdf), atomically and never through
+    a symbolic link (`cost.safe_write`)."""
+    from cost.safe_write import check_target, has_mark, write_atomic
+
+    target = check_target(str(out), "figure", has_mark, force=True)
+    write_atomic(target, figure_bytes(fig, target.suffix.lower().lstrip("."), dpi=dpi),
+                 "figure")
+    return target

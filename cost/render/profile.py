@@ -11,7 +11,7 @@ from typing import Any
 
 from cost.engine.frame import column_names, frame, intensity, scaled
 from cost.measures import convention_line
-from cost.render.format import dumps, exact, fixed, format_count, shape_text
+from cost.render.format import dumps, exact, fixed, format_count, shape_text, table_text
 from cost.symbolic import render
 
 
@@ -108,8 +108,6 @@ def render_table(profile: Any, *, depth: int | None = None, fmt: str = "table",
                  dtype_bytes: int = 1, convention: str = "paper", sort: str | None = None,
                  top: int | None = None) -> str:
     """The profile as a terminal table or markdown: rows, totals, and the convention line."""
-    from tabulate import tabulate
-
     df = rows(profile, depth, dtype_bytes, convention, sort, top)
     names = column_names(dtype_bytes)
     counted = convention != "paper"
@@ -124,8 +122,8 @@ def render_table(profile: Any, *, depth: int | None = None, fmt: str = "table",
                *(("mem", "madds/mem", "live") if dtype_bytes == 1
                  else ("mem (B)", "madds/B", "live (B)"))]
     style = "github" if fmt == "markdown" else "simple"
-    body = tabulate(shown, headers=headers, tablefmt=style, disable_numparse=True,
-                    colalign=("left", "left", "left", *("right",) * (len(headers) - 3)))
+    body = table_text(shown, headers, style,
+                      ("left", "left", "left", *("right",) * (len(headers) - 3)))
     lines = [header(profile), "", body, ""]
     lines += selection_lines(profile, depth, len(df), sort)
     lines += totals_lines(profile, dtype_bytes)

@@ -50,9 +50,13 @@ LAYER_KEYS = ("id", "op", "in", "repeat", "when")
 EXPECT_KEYS = ("preset", "bind", "madds", "params", "mem", "source", "note")
 ACCURACY_KEYS = ("top1", "source", "preset", "bind", "label")
 IMPLICIT = ("cin", "hin", "win", "prev", "x")  # names a block provides; not for symbols or ids
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # always used with fullmatch
+PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+# names the sweep and its filters give to results: a symbol or let of that name would be shadowed
+RESULT_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity",
+                "valid", "reason", "pareto")
 MAX_EXTENDS = 16
+SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,7 @@ def _check_keys(mapping: dict, allowed: tuple[str, ...], what: str, at: Where) -
 
 
 def _name(value: Any, what: str, at: Where) -> str:
-    if not isinstance(value, str) or not NAME.match(value):
+    if not isinstance(value, str) or not NAME.fullmatch(value):
         raise at.error(f"{what} {value!r} is not a valid name",
                        hint="names are letters, digits and _, starting with a letter")
     return value
@@ -246,6 +250,10 @@ def _declarations(raw: Any, what: str, at: Where):  # yields (name, decl, here)
         _name(name, what, here)
         if name in IMPLICIT:
             raise here.error(f"{name!r} is reserved for block inputs; choose another name")
+        if name in RESULT_NAMES:
+            raise here.error(f"{what}: {name!r} is the name of a result (the sweep's columns and "
+                             "--where use it); choose another name",
+                             hint="reserved: " + ", ".join(RESULT_NAMES))
         yield name, decl, here
 
 
@@ -355,8 +363,18 @@ def _layer(raw: Any, what: str, at: Where) -> LayerDecl:
 def _layers(raw: Any, what: str, at: Where) -> tuple[LayerDecl, ...]:
     if not isinstance(raw, list) or not raw:
         raise at.error(f"{what} must be a non-empty list of layers, got {_kind(raw)}")
-    return tuple(_layer(item, f"{what}[{i}]", Where(at.file, _line(raw, i)))
-                 for i, item in enumerate(raw))
+    layers = tuple(_layer(item, f"{what}[{i}]", Where(at.file, _line(raw, i)))
+                   for i, item in enumerate(raw))
+    first: dict[str, LayerDecl] = {}
+    for i, layer in enumerate(layers):
+        if layer.id is None:
+            continue
+        if layer.id in first:
+            raise layer.at.error(f"{what}[{i}]: id {layer.id!r} is already the id of the layer "
+                                 f"on line {first[layer.id].at.line}",
+                                 hint="ids name one layer each; `in:` could not tell them apart")
+        first[layer.id] = layer
+    return layers
 
 
 def _blocks(raw: Any, at: Where) -> dict[str, BlockDecl]:
@@ -444,13 +462,43 @@ def _accuracy(raw: Any, at: Where) -> tuple[Accuracy, ...]:
     return tuple(out)
 
 
+def _extends_path(path: Path, name: Any, at: Where) -> Path:
+    """The file `extends:` names, if it can be a spec: a .yaml file name, an existing file."""
+    if not isinstance(name, str) or not name.strip():
+        raise at.error("extends must be a file name")
+    if len(name) > 1024 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise at.error("extends must be a file name (at most 1,024 characters, no control "
+                       "characters)")
+    if not name.lower().endswith(SPEC_SUFFIXES):
+        raise at.error(f"extends {name!r}: not a spec file name",
+                       hint="extends names another spec: a file ending in .yaml or .yml")
+    try:
+        resolved = (path.parent / name).resolve()
+        is_file = resolved.is_file()
+        exists = resolved.exists()
+    except (OSError, ValueError, RuntimeError) as e:
+        reason = getattr(e, "strerror", None) or "not a usable path"
+        raise at.error(f"extends {name!r}: {reason}") from None
+    if not exists:
+        raise at.error(f"extends {name!r}: file not found")
+    if not is_file:
+        raise at.error(f"extends {name!r}: not a file")
+    return resolved
+
+
 def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
     """Parsed sections of one spec file, with what it `extends` merged under it (child wins)."""
     where = str(path)
     if len(chain) > MAX_EXTENDS:
         raise SpecError(f"extends chain longer than {MAX_EXTENDS}", file=where)
     raw = load_yaml(path)
-    raw = _mapping(raw, "the top level of a spec", Where(where, getattr(raw, "line", 1)))
+    if not isinstance(raw, dict):  # the content is not echoed: it may be any file
+        kind = "a list" if isinstance(raw, list) else "a single value"
+        raise SpecError(f"not a spec: the top level must be a mapping, got {kind}", file=where,
+                        hint="a spec is a YAML mapping with spec:, input: and network:")
+    if len(chain) > 1 and not any(isinstance(k, str) and k in TOP_KEYS for k in raw):
+        raise SpecError("not a spec: none of its keys is a spec's", file=where,
+                        hint="allowed keys: " + ", ".join(TOP_KEYS))
     _check_keys(raw, TOP_KEYS, "the spec", Where(where, 1))
     at = {key: Where(where, raw.line_of(key)) for key in raw}
     version = raw.get("spec", FORMAT_VERSION)
@@ -462,12 +510,18 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
         parts["symbols"] = _symbols(raw["symbols"], at["symbols"])
     if "let" in raw:
         parts["let"] = _lets(raw["let"], at["let"])
+        for name, decl in parts["let"].items():
+            if name in parts.get("symbols", {}):
+                s_at = parts["symbols"][name].at
+                raise decl.at.error(f"{name!r} is both a symbol (line {s_at.line}) and a let; "
+                                    "the let would hide the symbol's value",
+                                    hint="rename one of them, or bind the symbol (bind:, --set)")
     if "presets" in raw:
         presets = _mapping(raw["presets"], "presets", at["presets"])
         parts["presets"] = {}
         for name, binding in presets.items():
             here = Where(where, _line(presets, name))
-            if not isinstance(name, str) or not PRESET_NAME.match(name):
+            if not isinstance(name, str) or not PRESET_NAME.fullmatch(name):
                 raise here.error(f"preset name {name!r} is not valid")
             parts["presets"][name] = _bindings(binding, f"preset {name!r}", here)
     if "bind" in raw:
@@ -493,9 +547,7 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
     parent_name = raw.get("extends")
     if parent_name is None:
         return parts
-    if not isinstance(parent_name, str):
-        raise at["extends"].error("extends must be a file name")
-    parent_path = (path.parent / parent_name).resolve()
+    parent_path = _extends_path(path, parent_name, at["extends"])
     if str(parent_path) in chain:
         raise at["extends"].error("extends makes a cycle: "
                                   + " -> ".join([*chain, str(parent_path)]))
@@ -511,16 +563,28 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
             merged[key] = {**parent[key], **value}
         else:
             merged[key] = value
+    # a name the child declares replaces the parent's, even as the other kind (symbol <-> let)
+    for key, other in (("symbols", "let"), ("let", "symbols")):
+        if key in parts and other in merged:
+            merged[other] = {k: v for k, v in merged[other].items() if k not in parts[key]}
     return merged
 
 
 def read_spec(path: str | Path) -> Spec:
     """Parse and check a spec file (and what it extends). Raises SpecError with file and line."""
+    import os
+
     from cost import ops  # the registry: a block may not shadow an op
     from cost.spec.bundled import resolve
 
-    path = resolve(path)
-    parts = _parse_file(path, (str(path.resolve()),))
+    if not isinstance(path, (str, os.PathLike)):
+        raise SpecError(f"a spec is named by a file path, got {type(path).__name__}")
+    try:
+        path = resolve(path)
+        parts = _parse_file(path, (str(path.resolve()),))
+    except (OSError, ValueError) as e:  # a NUL byte, a name too long, a loop of links
+        reason = getattr(e, "strerror", None) or "not a usable file path"
+        raise SpecError(f"cannot read the spec: {reason}", file=repr(str(path))[1:-1]) from None
     top = Where(str(path), 1)
     if "input" not in parts:
         raise top.error("the spec has no input shape", hint="add input: [n, 3, r, r]")

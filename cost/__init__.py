@@ -27,7 +27,21 @@ from cost.papers.reported import reported  # the function shadows the submodule'
 from cost.spec import Spec, load
 
 __all__ = ["CONVENTION", "FLOPS_PER_MADD", "Cost", "CostError", "Profile", "ShapeError", "Spec",
-           "SpecError", "UnknownOpError", "forward", "load", "profile", "register", "reported"]
+           "SpecError", "UnknownOpError", "forward", "from_torch", "load", "profile", "register",
+           "reported"]
+
+
+def from_torch(model: Any, input_shape: tuple[int, ...] = (1, 3, 224, 224),
+               name: str | None = None, *, text: bool = False) -> Any:
+    """A PyTorch module as a spec (`cost.interop`): traced with torch.fx on an input of
+    `input_shape`, folded into blocks and repeats, `n` and `r` as symbols. Returns the `Spec`
+    (bind or keep symbols as for `cost.load`), or with `text=True` the YAML `cost import` writes.
+    torch is imported here, not by `import cost`."""
+    from cost.interop.spec_writer import load_text, write
+    from cost.interop.torch_import import trace
+
+    written = write(trace(model, tuple(input_shape), name))
+    return written if text else load_text(written, f"<{name or type(model).__name__}>")
 
 
 def forward(spec: Any, x: Any = None, weights: Any = None, seed: int = 0,

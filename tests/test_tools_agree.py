@@ -201,6 +201,14 @@ PROBES: dict[str, tuple[str, list[str]]] = {
     "head": ("[n, 6, 5, 5]", [
         "{op: global_avgpool}", "{op: flatten}", "{op: bn}", "{op: linear, out: 7}",
         "{op: dropout}", "{op: linear, out: 3, bias: false}"]),
+    # written as functions (F.relu(x), F.adaptive_avg_pool2d(x, 1)) and x.mean((2, 3)): what
+    # torchvision's GoogLeNet, MobileNet V2, ShuffleNet V2 and MNASNet do (cost import keeps it)
+    "functional": ("[n, 6, 7, 7]", [
+        "{op: relu, functional: true}", "{op: relu6, functional: true}",
+        "{op: sigmoid, functional: true}", "{op: hard_sigmoid, functional: true}",
+        "{op: hard_swish, functional: true}", "{op: silu, functional: true}",
+        "{op: gelu, functional: true}", "{id: g, op: global_avgpool, functional: true}",
+        "{op: mean, in: x, keepdim: true}", "{op: add, in: [g, prev]}", "{op: mean}"]),
     "joins": ("[n, 6, 4, 4]", [
         "{id: a, op: relu}", "{id: b, op: relu6, in: x}", "{op: add, in: [a, b, x]}",
         "{id: gate, op: global_avgpool}", "{op: sigmoid}", "{op: mul, in: [a, prev]}",

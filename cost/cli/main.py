@@ -87,6 +87,9 @@ class LazyGroup(click.Group):
         "zoo": "cost.cli.zoo:zoo_command",
         "frontier": "cost.cli.frontier:frontier_command",
         "compare": "cost.cli.compare:compare_command",
+        "import": "cost.cli.interop:import_command",
+        "export": "cost.cli.interop:export_command",
+        "diff": "cost.cli.interop:diff_command",
     }
 
     def _available(self) -> dict[str, str]:

@@ -83,6 +83,9 @@ class Convention:
     summary    how it differs from the paper convention, in a few words
     kinds      op kind (cost.ops.base.KINDS) -> Rule (cost.conventions.counting); read-only
     overrides  registered op name -> Rule, before its kind's; read-only
+    functional op name or kind -> Rule for a layer written as a torch function (the op's
+               `functional` flag: F.relu(x), F.adaptive_avg_pool2d(x, 1)), which hook-based tools
+               see differently; without an entry such a layer counts as the module does
 
     >>> CONVENTIONS["thop"].line()[:61]
     "convention thop: multiply-adds (thop's 'MACs'); conv + linear"
@@ -96,19 +99,25 @@ class Convention:
     summary: str
     kinds: Mapping[str, Rule]
     overrides: Mapping[str, Rule] = field(default_factory=dict)
+    functional: Mapping[str, Rule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for attribute in ("kinds", "overrides"):  # read-only
+        for attribute in ("kinds", "overrides", "functional"):  # read-only
             object.__setattr__(self, attribute, MappingProxyType(dict(getattr(self, attribute))))
 
-    def rule(self, op: str, kind: str) -> Rule | None:
-        """The rule for op `op` of kind `kind`: its override, else its kind's; None without."""
+    def rule(self, op: str, kind: str, functional: bool = False) -> Rule | None:
+        """The rule for op `op` of kind `kind`: its override, else its kind's; None without. A
+        `functional` layer takes its functional rule (by op, then kind) where there is one."""
+        if functional:
+            found = self.functional.get(op, self.functional.get(kind))
+            if found is not None:
+                return found
         return self.overrides.get(op, self.kinds.get(kind))
 
     def of(self, layer: Layer) -> sint:
         """The count of one engine layer under this convention."""
         kind = type(layer.node).kind
-        rule = self.rule(type(layer.node).name, kind)
+        rule = self.rule(type(layer.node).name, kind, getattr(layer.node, "functional", False))
         if rule is None:
             raise SpecError(f"op {layer.op!r} has no rule in convention {self.name!r}",
                             where=layer.path,
@@ -185,6 +194,8 @@ FVCORE = Convention(
         # conv with pad: same is nn.Conv2d(padding="same"), which traces to
         # aten::_convolution_mode, not aten::_convolution: unsupported, 0
         "conv": by_variant({"": own_madds, "pad_same": zero}),
+        # x.mean((2, 3)) traces to aten::mean: unsupported, 0 (the pool it replaces counts)
+        "mean": zero,
     },
 )
 
@@ -234,6 +245,13 @@ THOP = Convention(
     {
         # count_avgpool: n·c · Σ window sizes (padding included) + y.numel() (one divide each)
         "avgpool": plus(pooled_inputs, out_numel),
+        # x.mean((2, 3)): no module, and torch.mean is not in functional_hooks: 0
+        "mean": zero,
+    },
+    {
+        # a function call has no module to hook, and F.relu, F.adaptive_avg_pool2d, ... are not
+        # in functional_hooks: 0
+        "activation": zero, "global_pool": zero, "adaptive_pool": zero,
     },
 )
 
@@ -290,6 +308,8 @@ PTFLOPS = Convention(
         "relu": plus(per_image(out_numel), in_numel),
         # relu_flops_counter_hook only: ReLU6 -> F.hardtanh is not patched
         "relu6": per_image(out_numel),
+        # x.mean((2, 3)): no hook, and neither torch.mean nor Tensor.mean is patched: 0
+        "mean": zero,
         # MODULES_MAPPING[nn.GELU] = relu_flops_counter_hook + patched F.gelu, as relu
         "gelu": plus(per_image(out_numel), in_numel),
         # nn.SiLU is not in MODULES_MAPPING, but its forward calls F.silu, patched
@@ -300,6 +320,15 @@ PTFLOPS = Convention(
         # match type(module) exactly, so LayerNorm2d (channels_first) gets none, and
         # F.layer_norm is not patched: 0
         "layernorm": by_variant({"channels_last": per_image(in_numel), "channels_first": zero}),
+    },
+    {
+        # no module hook; patch_functional wraps F.relu, F.relu6, F.silu and F.gelu
+        # (_numel_functional_flops_hook: input numel, the whole batch), not F.sigmoid,
+        # F.hardsigmoid, F.hardswish (0)
+        "relu": in_numel, "relu6": in_numel, "silu": in_numel, "gelu": in_numel,
+        "activation": zero,
+        # no module hook; F.adaptive_avg_pool2d is patched: input numel, the whole batch
+        "global_pool": in_numel, "adaptive_pool": in_numel,
     },
 )
 
@@ -325,12 +354,12 @@ TORCHINFO = Convention(
     },
 )
 
-# torch 2.13.0: torch.utils.flop_counter.FlopCounterMode, get_total_flops(). A
+# torch 2.14.1: torch.utils.flop_counter.FlopCounterMode, get_total_flops(). A
 # TorchDispatchMode counting the aten ops of flop_registry (mm, addmm, bmm, convolution, SDPA...)
 # at 2 FLOPs per multiply-add ("Should be 2 * c_in - 1 technically"); every other op counts 0.
 TORCH = Convention(
     "torch", "torch.utils.flop_counter.FlopCounterMode().get_total_flops()", "torch",
-    "2.13.0", f"FLOPs ({FLOPS_PER_MADD} per multiply-add)",
+    "2.14.1", f"FLOPs ({FLOPS_PER_MADD} per multiply-add)",
     "conv + linear without bias, everything else 0",
     {
         # conv: conv_flop_count: 2 · batch · prod(out_spatial) · prod(k) · cout · cin/g; bias

@@ -13,7 +13,7 @@ from dataclasses import dataclass, make_dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cost.ops.base import Op, number
+from cost.ops.base import Op, functional, number, torch_function
 from cost.ops.registry import register
 from cost.symbolic import Checker, Shape
 
@@ -31,6 +31,8 @@ class Elementwise(Op):
     folds_into_previous = True  # applied by the kernel before it, after a folded bn
     kernel: ClassVar[str] = ""  # the function of that name in cost.ops.kernels (set by the factory)
     torch_class: ClassVar[str] = ""  # the torch.nn module of that name (set by the factory)
+    torch_function: ClassVar[str] = ""  # its torch.nn.functional name (set by the factory)
+    functional: bool = functional()
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         return xs[0]
@@ -42,30 +44,36 @@ class Elementwise(Op):
         return (getattr(kernels, self.kernel)(xs[0]),)
 
     def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        """`torch.nn.<torch_class>()`, or with `functional` a module calling
+        `F.<torch_function>(x)`, as a model written with functions does."""
         from torch import nn
 
+        if self.functional:
+            return torch_function(self.torch_function)
         return getattr(nn, self.torch_class)()
 
 
-def elementwise(name: str, torch_class: str, doc: str, aliases: tuple[str, ...] = ()
-                ) -> type[Op]:
+def elementwise(name: str, torch_class: str, torch_function: str, doc: str,
+                aliases: tuple[str, ...] = ()) -> type[Op]:
     """Register an element-wise op; its forward is the function `name` of cost.ops.kernels, its
-    PyTorch module `torch.nn.<torch_class>()`."""
+    PyTorch module `torch.nn.<torch_class>()` (`F.<torch_function>` when `functional`)."""
     cls = make_dataclass(name.title().replace("_", ""), [], bases=(Elementwise,), frozen=True)
     cls.__doc__ = doc
     cls.kernel = name
     cls.torch_class = torch_class
+    cls.torch_function = torch_function
     return register(name, aliases=aliases)(cls)
 
 
-elementwise("relu", "ReLU", "max(x, 0).")
-elementwise("relu6", "ReLU6", "min(max(x, 0), 6) (MobileNet v2).")
-elementwise("sigmoid", "Sigmoid", "1 / (1 + exp(-x)) (squeeze-and-excitation gates).")
-elementwise("hard_sigmoid", "Hardsigmoid", "relu6(x + 3) / 6 (MobileNet v3).")
-elementwise("hard_swish", "Hardswish", "x · relu6(x + 3) / 6 (MobileNet v3).")
-elementwise("silu", "SiLU", "x · sigmoid(x), also named swish (EfficientNet, MnasNet-A1).",
+elementwise("relu", "ReLU", "relu", "max(x, 0).")
+elementwise("relu6", "ReLU6", "relu6", "min(max(x, 0), 6) (MobileNet v2).")
+elementwise("sigmoid", "Sigmoid", "sigmoid", "1 / (1 + exp(-x)) (squeeze-and-excitation gates).")
+elementwise("hard_sigmoid", "Hardsigmoid", "hardsigmoid", "relu6(x + 3) / 6 (MobileNet v3).")
+elementwise("hard_swish", "Hardswish", "hardswish", "x · relu6(x + 3) / 6 (MobileNet v3).")
+elementwise("silu", "SiLU", "silu", "x · sigmoid(x), also named swish (EfficientNet, MnasNet-A1).",
             aliases=("swish",))
-elementwise("gelu", "GELU", "x · Φ(x) = x/2 · (1 + erf(x/√2)), exact (ConvNeXt; torch's default).")
+elementwise("gelu", "GELU", "gelu",
+            "x · Φ(x) = x/2 · (1 + erf(x/√2)), exact (ConvNeXt; torch's default).")
 
 
 @register("dropout")

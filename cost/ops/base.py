@@ -31,6 +31,7 @@ tests/test_conventions.py checks):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -116,6 +117,42 @@ def number(default: Any = REQUIRED, *, low: Any = None, high: Any = None, doc: s
 def flag(default: bool, *, doc: str = "") -> Any:
     """A true/false argument (conv's bias, pooling's ceil_mode)."""
     return field(default=default, metadata={"kind": "flag", "doc": doc})
+
+
+FUNCTIONAL_DOC = ("written as a torch function (F.relu(x)), not a module: hook-based profilers "
+                  "see no module (cost.conventions.tools)")
+
+
+def functional() -> Any:
+    """The `functional` flag of the ops a PyTorch model may write either as a module or as a
+    function call (activations, pools): the papers' counts do not change, some tools' do."""
+    return flag(False, doc=FUNCTIONAL_DOC)
+
+
+@functools.cache
+def _torch_function_module() -> type:
+    """A module calling `torch.nn.functional.<name>(x, *args)`, looked up at call time (so that a
+    profiler patching torch.nn.functional, as ptflops does, sees the call); made on first use."""
+    import torch
+    from torch import nn
+
+    class Functional(nn.Module):
+        def __init__(self, name: str, *args: Any) -> None:
+            super().__init__()
+            self.name, self.args = name, args
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return getattr(nn.functional, self.name)(x, *self.args)
+
+        def extra_repr(self) -> str:
+            return f"F.{self.name}"
+
+    return Functional
+
+
+def torch_function(name: str, *args: Any) -> Any:
+    """The module of a functional op: `F.<name>(x, *args)` in forward."""
+    return _torch_function_module()(name, *args)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cost.errors import ShapeError
-from cost.ops.base import Op, feature_map, flag, pair, size, window_out
+from cost.ops.base import Op, feature_map, flag, functional, pair, size, torch_function, window_out
 from cost.ops.registry import register
 from cost.symbolic import Checker, Shape, decide, div, render, sint
 
@@ -108,6 +109,7 @@ class GlobalAvgPool(Op):
     """Average over the whole map: (n, c, h, w) -> (n, c, 1, 1)."""
 
     kind = "global_pool"
+    functional: bool = functional()
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         n, c, _, _ = feature_map(xs[0], "global_avgpool")
@@ -118,11 +120,58 @@ class GlobalAvgPool(Op):
         return (xs[0].mean(axis=(2, 3), keepdims=True),)
 
     def torch_module(self, in_shape: tuple[int, ...]) -> Any:
-        """nn.AdaptiveAvgPool2d(1), as torchvision builds it (not x.mean((2, 3)), which the tools
-        count differently: cost.conventions.tools)."""
+        """nn.AdaptiveAvgPool2d(1), as torchvision mostly builds it; F.adaptive_avg_pool2d(x, 1)
+        when `functional` (MobileNet V2). x.mean((2, 3)) is the op `mean`: the tools count the
+        three differently (cost.conventions.tools)."""
         from torch import nn
 
+        if self.functional:
+            return torch_function("adaptive_avg_pool2d", 1)
         return nn.AdaptiveAvgPool2d(1)
+
+
+@register("mean")
+@dataclass(frozen=True)
+class Mean(Op):
+    """The mean over H and W written as a tensor method, `x.mean((2, 3))` (torchvision's
+    ShuffleNet V2 and MNASNet): (n, c, h, w) -> (n, c), or (n, c, 1, 1) with `keepdim`. The same
+    arithmetic as `global_avgpool` and 0 madds in the paper convention, but the profilers see
+    aten::mean, which fvcore, thop and ptflops do not count (cost.conventions.tools).
+
+    >>> Mean().output([(1, 1024, 7, 7)], Checker())
+    (1, 1024)
+    """
+
+    kind = "global_pool"
+    keepdim: bool = flag(False, doc="keep H and W as 1 × 1 (x.mean((2, 3), keepdim=True))")
+
+    def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
+        n, c, _, _ = feature_map(xs[0], "mean")
+        return (n, c, 1, 1) if self.keepdim else (n, c)
+
+    def forward(self, xs: Sequence[np.ndarray], weights: dict[str, np.ndarray],
+                tally: Tally) -> tuple[np.ndarray, ...]:
+        return (xs[0].mean(axis=(2, 3), keepdims=self.keepdim),)
+
+    def torch_module(self, in_shape: tuple[int, ...]) -> Any:
+        return _torch_mean()(self.keepdim)
+
+
+@functools.cache
+def _torch_mean() -> type:
+    """The module of `mean`: x.mean((2, 3)), as torchvision writes it; made on first use."""
+    import torch
+    from torch import nn
+
+    class SpatialMean(nn.Module):
+        def __init__(self, keepdim: bool) -> None:
+            super().__init__()
+            self.keepdim = keepdim
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.mean((2, 3), keepdim=self.keepdim)
+
+    return SpatialMean
 
 
 @register("adaptive_avgpool")

@@ -225,7 +225,12 @@ def _drawn(p: Profile, seed: int, skip: Container[str] = ()) -> Weights:
 
 def random_weights(p: Profile, seed: int = 0, x: Any = None) -> Weights:
     """The weights `run` uses when given none: drawn from `seed`, then statistics buffers
-    calibrated (`Op.calibrate`) on the input `x` (default: the seeded random input)."""
+    calibrated (`Op.calibrate`) on the input `x` (default: the seeded random input). Without a
+    layer to calibrate (no BN) they are the drawn ones, and no forward is run for them."""
+    from cost.ops.base import Op
+
+    if not any(type(layer.node).calibrate is not Op.calibrate for layer in p.layers):
+        return _drawn(p, seed)
     return run(p, x, seed=seed).weights
 
 

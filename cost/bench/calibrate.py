@@ -1,0 +1,355 @@
+"""Calibrate a device profile from micro-benchmarks: one small network per kernel kind and size.
+
+The suite (`suite`) is a fixed list of tiny specs (pointwise, grouped, depthwise and dense convs,
+linear layers, element-wise ops, pooling, global pooling, concat, channel split and shuffle) at a
+grid of channel counts and resolutions, each built and measured exactly as `cost bench` measures
+a network (`cost.bench.runtime`, `cost.bench.bench.measure`). Each micro network's kernels come
+from `cost.latency.predict.kernel_layers`, so a micro-benchmark is described by the same
+multiply-adds and bytes as a layer of a real network. None of the evaluated networks is used.
+
+Fitting, per kind, to the kernel times t_i (run time minus the runtime's per-run overhead, minus
+the predicted time of any helper kernel of an already fitted kind):
+
+* roofline  t = max(m·a, y·b) + o, by a search over log-spaced a, b (coarse, then fine) with the
+  best o >= 0 in closed form for each;
+* additive  t = m·a + y·b + o, by non-negative least squares;
+
+both minimise the squared relative error; the form with the smaller one is kept (the data decide).
+Kinds without multiply-adds fit y·b + o. The per-run overhead comes from two trivial networks
+(1 and 5 tiny activations): run = t1 − (t5 − t1)/4.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cost.latency.device import KINDS, Device, KindModel
+from cost.latency.predict import FUSION_RULES, kernel_layers, kind_of
+
+REPEAT = 7
+MIN_TIME = 0.005
+FIT_ORDER = ("pointwise", "grouped", "depthwise", "dense", "linear", "elementwise", "pool",
+             "global_pool", "gather", "scatter", "permute")
+
+
+@dataclass(frozen=True)
+class Micro:
+    """One micro-benchmark: a tiny spec whose `kind` kernel is measured."""
+
+    name: str
+    kind: str
+    input: tuple[int, ...]
+    layers: tuple[str, ...]  # YAML flow mappings, one per layer
+
+    def yaml(self) -> str:
+        body = "\n".join(f"  - {layer}" for layer in self.layers)
+        return (f"spec: 1\nname: {self.name}\ninput: {list(self.input)}\n"
+                f"network:\n{body}\n")
+
+
+def _conv(cin: int, cout: int, r: int, k: int = 1, stride: int = 1, groups: Any = 1,
+          act: bool = True) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    pad = k // 2
+    g = "depthwise" if groups == "depthwise" else groups
+    conv = f"{{op: conv, out: {cout}, k: {k}, stride: {stride}, pad: {pad}, groups: {g}}}"
+    layers = (conv, "{op: bn}") + (("{op: relu}",) if act else ())
+    return (1, cin, r, r), layers
+
+
+def suite(reduced: bool = False) -> list[Micro]:
+    """The micro-benchmarks, in fit order. `reduced`: two small points per kind of a few kinds
+    (for tests; not a calibration to use)."""
+    out: list[Micro] = []
+
+    def add(kind: str, shape: tuple[int, ...], layers: tuple[str, ...], tag: str) -> None:
+        out.append(Micro(f"{kind}_{tag}", kind, shape, layers))
+
+    if reduced:
+        for c, r in ((16, 14), (32, 28)):
+            add("pointwise", *_conv(c, c, r), f"{c}_{r}")
+            add("depthwise", *_conv(c, c, r, 3, 1, "depthwise", act=False), f"{c}_{r}")
+            add("elementwise", (1, c, r, r), ("{op: relu}",), f"relu_{c}_{r}")
+        return out
+    for cin, cout, r in ((16, 16, 56), (32, 32, 56), (64, 64, 28), (128, 128, 28),
+                         (256, 256, 14), (512, 512, 7), (24, 116, 28), (58, 58, 28),
+                         (116, 116, 14), (232, 232, 7), (464, 1024, 7), (160, 960, 7),
+                         (960, 160, 7), (32, 192, 56), (96, 24, 56), (64, 256, 56),
+                         (1024, 1024, 14), (3, 64, 56)):
+        add("pointwise", *_conv(cin, cout, r), f"{cin}_{cout}_{r}")
+    for c, g, r in ((240, 3, 28), (480, 3, 14), (960, 3, 7), (384, 8, 28), (768, 8, 14),
+                    (1536, 8, 7), (272, 4, 28), (544, 4, 14), (200, 2, 28), (400, 2, 14),
+                    (800, 2, 7), (90, 2, 56), (128, 4, 56), (184, 8, 56), (360, 8, 56),
+                    (60, 3, 56)):
+        add("grouped", *_conv(c, c, r, 1, 1, g), f"{c}_g{g}_{r}")
+    for c, r, k, s in ((16, 112, 3, 1), (32, 112, 3, 2), (64, 56, 3, 1), (96, 112, 3, 2),
+                       (144, 56, 3, 1), (144, 56, 3, 2), (192, 28, 3, 1), (384, 14, 3, 1),
+                       (576, 14, 3, 1), (960, 7, 3, 1), (116, 28, 3, 1), (232, 14, 3, 1),
+                       (464, 7, 3, 1), (240, 28, 5, 1), (672, 14, 5, 2), (72, 56, 5, 2),
+                       (480, 14, 5, 1), (24, 56, 3, 2)):
+        add("depthwise", *_conv(c, c, r, k, s, "depthwise", act=False), f"{c}_{r}_k{k}s{s}")
+    for cin, cout, r, k, s in ((3, 24, 224, 3, 2), (3, 32, 224, 3, 2), (3, 16, 224, 3, 2),
+                               (3, 64, 224, 7, 2), (3, 96, 224, 11, 4), (16, 16, 56, 3, 1),
+                               (32, 32, 28, 3, 1), (64, 64, 56, 3, 1), (128, 128, 28, 3, 1),
+                               (256, 256, 14, 3, 1), (512, 512, 7, 3, 1), (64, 192, 28, 3, 1),
+                               (96, 256, 27, 5, 1), (48, 48, 28, 5, 1)):
+        add("dense", *_conv(cin, cout, r, k, s), f"{cin}_{cout}_{r}_k{k}s{s}")
+    for fin, fout in ((1024, 1000), (1280, 1000), (576, 1024), (960, 1280), (2048, 1000),
+                      (4096, 4096), (9216, 4096), (1536, 1000), (512, 10)):
+        add("linear", (1, fin), (f"{{op: linear, out: {fout}}}",), f"{fin}_{fout}")
+    for op, c, r in (("relu", 24, 112), ("relu", 64, 56), ("relu", 128, 28), ("relu", 256, 14),
+                     ("relu", 512, 7), ("relu", 32, 112), ("hard_swish", 16, 112),
+                     ("hard_swish", 240, 14), ("hard_swish", 960, 7), ("sigmoid", 240, 28),
+                     ("bn", 64, 56), ("bn", 512, 7)):
+        add("elementwise", (1, c, r, r), (f"{{op: {op}}}",), f"{op}_{c}_{r}")
+    for op, c, r in (("add", 24, 56), ("add", 64, 28), ("add", 160, 7), ("add", 256, 56),
+                     ("add", 512, 14), ("mul", 72, 56), ("mul", 480, 14)):
+        add("elementwise", (1, c, r, r), (f"{{op: {op}, in: [x, x]}}",), f"{op}_{c}_{r}")
+    for op, c, r, k, s, p in (("maxpool", 24, 112, 3, 2, 1), ("maxpool", 64, 112, 3, 2, 1),
+                              ("maxpool", 192, 56, 3, 2, 1), ("maxpool", 480, 28, 3, 2, 1),
+                              ("maxpool", 832, 14, 2, 2, 0), ("maxpool", 64, 224, 2, 2, 0),
+                              ("maxpool", 256, 56, 2, 2, 0), ("maxpool", 512, 14, 2, 2, 0),
+                              ("maxpool", 96, 55, 3, 2, 0), ("maxpool", 256, 28, 3, 1, 1),
+                              ("avgpool", 240, 28, 3, 2, 1), ("avgpool", 24, 56, 3, 2, 1),
+                              ("avgpool", 480, 14, 3, 2, 1)):
+        add("pool", (1, c, r, r), (f"{{op: {op}, k: {k}, stride: {s}, pad: {p}}}",),
+            f"{op}_{c}_{r}_k{k}s{s}")
+    for c, r, size in ((256, 13, 6), (512, 14, 7)):
+        add("pool", (1, c, r, r), (f"{{op: adaptive_avgpool, size: {size}}}",),
+            f"adaptive_{c}_{r}")
+    for c, r in ((1024, 7), (1280, 7), (2048, 7), (960, 7), (576, 7), (16, 56), (72, 28),
+                 (240, 14), (120, 28), (672, 14), (1000, 13)):
+        add("global_pool", (1, c, r, r), ("{op: global_avgpool}",), f"{c}_{r}")
+    for c, r in ((24, 56), (58, 28), (116, 28), (232, 14), (464, 7), (120, 28), (240, 14),
+                 (64, 56), (256, 14), (512, 7), (32, 112)):
+        add("gather", (1, c, r, r), ("{op: concat, in: [x, x]}",), f"{c}_{r}")
+    for c, r in ((116, 28), (232, 14), (464, 7), (48, 28), (96, 14), (192, 7), (176, 28),
+                 (352, 14), (704, 7), (244, 28)):  # split, then a concat (a fitted gather) so
+        add("scatter", (1, c, r, r), ("{id: split, op: channel_split, parts: 2}",  # that both
+                                      "{op: concat, in: [split.1, split.0]}"),  # outputs live
+            f"{c}_{r}")
+    for c, g, r in ((116, 2, 28), (232, 2, 14), (464, 2, 7), (240, 3, 28), (480, 3, 14),
+                    (960, 3, 7), (384, 8, 28), (768, 8, 14), (48, 2, 56), (24, 2, 112)):
+        add("permute", (1, c, r, r), (f"{{op: channel_shuffle, groups: {g}}}",), f"{c}_g{g}_{r}")
+    return out
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Point:
+    """One measured micro-benchmark: its target kernel's madds, bytes and time."""
+
+    name: str
+    kind: str
+    madds: int
+    bytes: int
+    seconds: float  # the whole run, median
+    spread: float  # IQR / median of the whole run
+    helpers: tuple[tuple[str, int, int], ...] = ()  # other kernels: (kind, madds, bytes)
+    kernel: float = float("nan")  # the target kernel's time, set by `fit`
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "madds": self.madds, "bytes": self.bytes,
+                "seconds": self.seconds, "spread": self.spread, "kernel": self.kernel,
+                "helpers": ";".join(f"{k}:{m}:{b}" for k, m, b in self.helpers)}
+
+
+def _profile(micro: Micro, folder: Path) -> Any:
+    from cost.engine.profile import profile
+    from cost.spec import load
+
+    path = folder / f"{micro.name}.yaml"
+    path.write_text(micro.yaml())
+    return profile(load(path))
+
+
+def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads: int = 1, *,
+                  optimization: str = "extended", repeat: int = REPEAT,
+                  min_time: float = MIN_TIME, dtype_bytes: int = 4,
+                  progress: Callable[[str], None] | None = None) -> tuple[list[Point], float]:
+    """Measure every micro-benchmark and the per-run overhead; (points, run_overhead)."""
+    from cost.bench.bench import measure
+    from cost.bench.runtime import build
+
+    def timed(p: Any) -> Any:
+        net = build(p, runtime, threads, optimization=optimization)
+        try:
+            return measure(net.run, repeat=repeat, min_time=min_time)
+        finally:
+            net.close()
+
+    points = []
+    with tempfile.TemporaryDirectory(prefix="cost-calibrate-") as tmp:
+        folder = Path(tmp)
+        trivial = [Micro(f"trivial_{n}", "", (1, 8, 1, 1), ("{op: relu}",) * n) for n in (1, 5)]
+        t1, t5 = (timed(_profile(m, folder)).median for m in trivial)
+        per_node = max(0.0, (t5 - t1) / 4)
+        run_overhead = max(0.0, t1 - per_node)
+        for micro in micros:
+            p = _profile(micro, folder)
+            kernels = [(str(kind_of(layer)), int(layer.cost.madds),
+                        int(layer.cost.mem) * dtype_bytes) for layer, _ in kernel_layers(p)]
+            target = [k for k in kernels if k[0] == micro.kind]
+            if len(target) != 1:
+                raise RuntimeError(f"micro-benchmark {micro.name}: expected one {micro.kind} "
+                                   f"kernel, found {[k[0] for k in kernels]}")
+            helpers = tuple(k for k in kernels if k[0] != micro.kind)
+            stats = timed(p)
+            points.append(Point(micro.name, micro.kind, target[0][1], target[0][2],
+                                stats.median, stats.spread, helpers))
+            if progress is not None:
+                progress(micro.name)
+    return points, run_overhead
+
+
+# --- fitting -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fit:
+    form: str
+    a: float  # seconds per madd
+    b: float  # seconds per byte
+    o: float  # seconds per kernel
+    errors: np.ndarray = field(repr=False)  # relative errors on the fitted points
+
+    def predict(self, m: np.ndarray, y: np.ndarray) -> np.ndarray:
+        cm, cy = self.a * m, self.b * y
+        top = np.maximum(cm, cy) if self.form == "roofline" else cm + cy
+        return top + self.o
+
+    @property
+    def loss(self) -> float:
+        return float(np.sqrt(np.mean(self.errors ** 2)))
+
+
+def _best_overhead(u: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of candidate times u (..., n), the o >= 0 minimising sum(((u+o-t)/t)^2)
+    and that loss."""
+    w = 1 / t ** 2
+    o = np.maximum(0.0, ((t - u) * w).sum(-1) / w.sum())
+    loss = ((((u + o[..., None]) - t) / t) ** 2).sum(-1)
+    return o, loss
+
+
+def fit_roofline(m: np.ndarray, y: np.ndarray, t: np.ndarray) -> Fit:
+    """t = max(a·m, b·y) + o by a coarse-to-fine search over log a, log b (o in closed form)."""
+    has_m = np.any(m > 0)
+    lo_a = np.log10(1e-14) if has_m else None
+    grid_a = np.logspace(lo_a, np.log10(1e-8), 61) if has_m else np.array([0.0])
+    grid_b = np.logspace(np.log10(1e-13), np.log10(1e-8), 61)
+    best = None
+    for _ in range(3):
+        u = np.maximum(grid_a[:, None, None] * m, grid_b[None, :, None] * y)
+        o, loss = _best_overhead(u, t)
+        i, j = np.unravel_index(np.argmin(loss), loss.shape)
+        best = (grid_a[i], grid_b[j], o[i, j])
+        step_a = (grid_a[1] / grid_a[0]) if has_m else 1.0
+        step_b = grid_b[1] / grid_b[0]
+        if has_m:
+            grid_a = np.geomspace(best[0] / step_a, best[0] * step_a, 41)
+        grid_b = np.geomspace(best[1] / step_b, best[1] * step_b, 41)
+    a, b, o = best
+    f = Fit("roofline", float(a), float(b), float(o), np.zeros(len(t)))
+    f.errors = f.predict(m, y) / t - 1
+    return f
+
+
+def fit_additive(m: np.ndarray, y: np.ndarray, t: np.ndarray) -> Fit:
+    """t = a·m + b·y + o, all >= 0, by least squares on relative errors over every subset."""
+    columns = [m, y, np.ones_like(t)]
+    best = None
+    for size in (3, 2, 1):
+        for subset in itertools.combinations(range(3), size):
+            if any(not np.any(columns[c] > 0) for c in subset):
+                continue
+            x = np.stack([columns[c] / t for c in subset], axis=1)
+            coef, *_ = np.linalg.lstsq(x, np.ones_like(t), rcond=None)
+            if np.any(coef < 0):
+                continue
+            full = [0.0, 0.0, 0.0]
+            for c, v in zip(subset, coef, strict=True):
+                full[c] = float(v)
+            f = Fit("additive", *full, np.zeros(len(t)))
+            f.errors = f.predict(m, y) / t - 1
+            if best is None or f.loss < best.loss:
+                best = f
+    assert best is not None
+    return best
+
+
+def _kind_model(f: Fit, n: int) -> KindModel:
+    errors = np.abs(f.errors)
+    quality = {"points": n, "median_abs_error": round(float(np.median(errors)), 4),
+               "max_abs_error": round(float(np.max(errors)), 4)}
+    peak = math.inf if f.a <= 0 else 1 / f.a
+    bandwidth = math.inf if f.b <= 0 else 1 / f.b
+    return KindModel(f.form, peak, bandwidth, max(0.0, f.o), quality)
+
+
+def fit(points: list[Point], run_overhead: float, dtype_bytes: int = 4) -> dict[str, KindModel]:
+    """Per kind, the better of the two forms (see the module docstring), in `FIT_ORDER`."""
+    models: dict[str, KindModel] = {}
+    for kind in FIT_ORDER:
+        mine = [p for p in points if p.kind == kind]
+        if not mine:
+            continue
+        for p in mine:
+            helper = sum(_time(models[k], mm, yy) for k, mm, yy in p.helpers)
+            p.kernel = max(p.seconds - run_overhead - helper, 1e-7)
+        m = np.array([p.madds for p in mine], float)
+        y = np.array([p.bytes for p in mine], float)
+        t = np.array([p.kernel for p in mine], float)
+        fits = [fit_roofline(m, y, t), fit_additive(m, y, t)]
+        models[kind] = _kind_model(min(fits, key=lambda f: f.loss), len(mine))
+    return models
+
+
+def _time(model: KindModel, madds: int, nbytes: int) -> float:
+    a = 0.0 if math.isinf(model.peak) else 1 / model.peak
+    b = 0.0 if math.isinf(model.bandwidth) else 1 / model.bandwidth
+    top = max(a * madds, b * nbytes) if model.form == "roofline" else a * madds + b * nbytes
+    return top + model.overhead
+
+
+def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: str = "extended",
+              reduced: bool = False, repeat: int = REPEAT, min_time: float = MIN_TIME,
+              name: str | None = None,
+              progress: Callable[[str], None] | None = None) -> tuple[Device, list[Point]]:
+    """Run the suite, fit every kind, and return the device profile and the measured points."""
+    import datetime
+    import os
+
+    from cost.bench.runtime import machine_info, runtime_info
+
+    start = time.perf_counter()
+    micros = suite(reduced)
+    points, run = measure_suite(micros, runtime, threads, optimization=optimization,
+                                repeat=repeat, min_time=min_time, progress=progress)
+    kinds = fit(points, run)
+    info = runtime_info(runtime, threads, optimization if runtime == "onnxruntime" else None)
+    machine = machine_info()
+    calibration = {
+        "suite": "reduced" if reduced else "full", "micro_benchmarks": len(points),
+        "repeats": repeat, "seconds": round(time.perf_counter() - start, 1),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fit": "per kind: roofline max(m/peak, y/bandwidth) + overhead or additive "
+               "m/peak + y/bandwidth + overhead, whichever has the smaller squared relative error",
+    }
+    device = Device(name or f"{machine['cpu']} / {runtime} {threads}t", kinds, run, 4,
+                    FUSION_RULES, machine, info, calibration)
+    return device, points
+
+
+__all__ = ["KINDS", "Micro", "Point", "calibrate", "fit", "measure_suite", "suite"]

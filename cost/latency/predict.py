@@ -1,0 +1,206 @@
+"""Predicted latency: the profile's kernels as the runtime runs them, each timed by its model.
+
+A spec's layers become kernels in two steps:
+
+1. deployment fusion, `cost.engine.fusion.fuse`: bn folds into the conv/linear before it, and so
+   does the activation right after such a bn;
+2. the runtime's activation fusion: an activation that directly follows a conv/linear (fed by it
+   alone) runs in the same kernel (onnxruntime's ConvActivationFusion, torch's fused conv-relu).
+
+Views (flatten, dropout) run no kernel. Every other kernel has a kind (`device.KINDS`), decided
+from what the ops declare (kind, weights, `is_pointwise`, `is_depthwise`, inputs and outputs), never
+from op names, and its time is its kind's model in the device profile (`cost.latency.device`):
+
+    t = max(m·a, y·b) + o      (roofline)      or      t = m·a + y·b + o      (additive)
+
+with m the kernel's multiply-adds, y its memory access in bytes (elements × dtype_bytes), a and b
+the device's seconds per multiply-add and per byte (1/peak, 1/bandwidth, as exact attoseconds),
+and o its per-kernel overhead. The network's latency is `run_overhead` plus the sum over kernels.
+Its bound is the largest of the three terms (compute m·a, memory y·b, overhead o).
+
+For a symbolic profile the same sum is a closed form (sympy `Max`, and `Piecewise` where a kind
+depends on a free symbol, e.g. groups g = 1 or not), which `cost.design` sweeps and solves exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from cost.engine.fusion import FUSION_ASSUMPTION, absorbs_affine, fuse, is_epilogue
+from cost.engine.profile import Profile
+from cost.engine.walk import Layer
+from cost.latency.device import Device, KindModel
+from cost.symbolic import is_concrete, sp, to_sympy
+
+ACTIVATION_FUSION = (
+    "runtime: an activation fed by a conv/linear alone runs in that kernel (onnxruntime "
+    "ConvActivationFusion)"
+)
+FUSION_RULES = (FUSION_ASSUMPTION, ACTIVATION_FUSION)
+BOUNDS = ("compute", "memory", "overhead")
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One kernel: the layer that runs it, the layers folded into it, and its predicted time."""
+
+    path: str
+    op: str
+    kind: Any  # a KINDS key, or a sympy Piecewise of them while it depends on free symbols
+    folded: tuple[str, ...]
+    madds: Any
+    bytes: Any
+    compute: Any  # seconds (exact Fraction when bound, sympy otherwise)
+    memory: Any
+    overhead: Any
+    time: Any
+
+    @property
+    def bound(self) -> str:
+        """Which term dominates: compute, memory or overhead (ties: the first)."""
+        terms = {"compute": self.compute, "memory": self.memory, "overhead": self.overhead}
+        if not all(is_concrete(v) for v in terms.values()):
+            return "?"
+        return max(BOUNDS, key=lambda b: terms[b])
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Per-kernel predicted times and the total (seconds)."""
+
+    profile: Profile
+    device: Device
+    kernels: list[Kernel]
+    run_overhead: Fraction
+    total: Any  # exact Fraction when bound, a sympy closed form otherwise
+
+    def by_kind(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k in self.kernels:
+            out[str(k.kind)] = out.get(str(k.kind), 0) + k.time
+        return out
+
+    def by_bound(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k in self.kernels:
+            out[k.bound] = out.get(k.bound, 0) + k.time
+        return out
+
+
+# --- kernels -------------------------------------------------------------------------------------
+
+
+def kernel_layers(profile: Profile) -> list[tuple[Layer, tuple[str, ...]]]:
+    """The layers that run a kernel after both fusion steps, with the paths folded into each."""
+    from cost.engine.fusion import folded
+
+    first = folded(profile)
+    layers = fuse(profile).layers
+    consumers = Counter(src for layer in layers for src, _ in layer.sources if src >= 0)
+    into: dict[int, int] = {}
+    for i, layer in enumerate(layers):
+        if not is_epilogue(layer):
+            continue
+        (src, _), = layer.sources
+        if src < 0 or consumers[src] != 1 or src in into.values():
+            continue
+        producer = layers[src]
+        if absorbs_affine(producer) and src not in into:
+            into[i] = src
+    out = []
+    for i, layer in enumerate(layers):
+        if i in into or type(layer.node).view:
+            continue
+        extra = tuple(layers[j].path for j, t in into.items() if t == i)
+        out.append((layer, first.get(layer.path, ()) + extra))
+    return out
+
+
+def kind_of(layer: Layer) -> Any:
+    """The kernel kind of a layer (a KINDS key), or a Piecewise over kinds while undecided."""
+    node = type(layer.node)
+    if node.view:
+        return None
+    if node.kind == "contraction":
+        weights = layer.node.weights(layer.in_shapes)
+        shape = max(weights.values(), key=len) if weights else ()
+        if len(shape) <= 2:
+            return "linear"
+        if layer.node.is_depthwise(layer.in_shapes):
+            return "depthwise"
+        dense = "pointwise" if layer.node.is_pointwise() else "dense"
+        s = sp()
+        same = s.Eq(to_sympy(shape[1]), to_sympy(layer.in_shapes[0][1]))
+        if same is s.true:
+            return dense
+        if same is s.false:
+            return "grouped"
+        return s.Piecewise((s.Symbol(dense), same), (s.Symbol("grouped"), True))
+    if node.kind in ("activation", "norm", "elementwise_binary"):
+        return "elementwise"
+    if node.kind in ("pool", "adaptive_pool"):
+        return "pool"
+    if node.kind == "global_pool":
+        return "global_pool"
+    if len(layer.in_shapes) > 1:
+        return "gather"
+    if len(layer.out_shapes) > 1:
+        return "scatter"
+    return "permute"
+
+
+def _terms(model: KindModel, madds: Any, nbytes: Any) -> tuple[Any, Any, Any, Any]:
+    a, b, o = model.seconds_per_madd, model.seconds_per_byte, model.overhead_seconds
+    compute, memory = madds * a, nbytes * b
+    if is_concrete(compute) and is_concrete(memory):
+        compute, memory = Fraction(compute), Fraction(memory)
+        top = max(compute, memory) if model.form == "roofline" else compute + memory
+        return compute, memory, o, top + o
+    s = sp()
+    r = s.Rational
+    compute = to_sympy(madds) * r(a.numerator, a.denominator)
+    memory = to_sympy(nbytes) * r(b.numerator, b.denominator)
+    top = s.Max(compute, memory) if model.form == "roofline" else compute + memory
+    return compute, memory, r(o.numerator, o.denominator), top + r(o.numerator, o.denominator)
+
+
+def predict(profile: Profile, device: Device) -> Prediction:
+    """Per-kernel predicted times of `profile` on `device`, and the total (see the docstring)."""
+    kernels = []
+    for layer, folded_paths in kernel_layers(profile):
+        kind = kind_of(layer)
+        madds = layer.cost.madds
+        nbytes = layer.cost.mem * device.dtype_bytes
+        if isinstance(kind, str):
+            compute, memory, overhead, time = _terms(device.model(kind, layer.path), madds, nbytes)
+        else:  # a Piecewise over kinds: each branch timed by its own model
+            s = sp()
+            branches = [(_terms(device.model(str(k), layer.path), madds, nbytes), c)
+                        for k, c in kind.args]
+            compute, memory, overhead, time = (
+                s.Piecewise(*((to_sympy(t[i]), c) for t, c in branches)) for i in range(4))
+        kernels.append(Kernel(layer.path, layer.op, kind, folded_paths, madds, nbytes,
+                              compute, memory, overhead, time))
+    run = device.run_overhead_seconds
+    times = [k.time for k in kernels]
+    if all(is_concrete(t) for t in times):
+        total: Any = run + sum(times, Fraction(0))
+    else:
+        s = sp()
+        total = s.Add(s.Rational(run.numerator, run.denominator), *map(to_sympy, times))
+    return Prediction(profile, device, kernels, run, total)
+
+
+def latency(profile: Profile, device: Device) -> Any:
+    """The predicted latency in seconds: an exact Fraction, or a closed form in the free symbols
+    (internal symbols, as `Profile.total`'s metrics)."""
+    return predict(profile, device).total
+
+
+def with_device(device: Device, **changes: Any) -> Device:
+    """A copy of the device with some fields changed (tests, what-if)."""
+    return dataclasses.replace(device, **changes)

@@ -71,6 +71,9 @@ class LazyGroup(click.Group):
         "zoo": "cost.cli.zoo:zoo_command",
         "frontier": "cost.cli.frontier:frontier_command",
         "compare": "cost.cli.compare:compare_command",
+        "bench": "cost.cli.bench:bench_command",
+        "calibrate": "cost.cli.calibrate:calibrate_command",
+        "latency": "cost.cli.latency:latency_command",
     }
 
     def _available(self) -> dict[str, str]:

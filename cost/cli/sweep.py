@@ -26,13 +26,17 @@ from cost.cli.main import FORMATS, binding_options, parse_sets, user_errors
               help='Keep points where the condition holds, e.g. "madds <= 150e6 and g >= 3" '
                    "(names: madds, flops, params, mem, mem_read, mem_write, intensity and the "
                    "swept names).")
+@click.option("--device", "device_path", type=click.Path(dir_okay=False), default=None,
+              help="A device profile (cost calibrate): adds the predicted latency in seconds as "
+                   "a column and a --where name.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               metavar="DIR", help="Write index.html (plots embedded), sweep.csv and summary.md "
                                   "to DIR (atomically) and print the summary only.")
 @user_errors
 def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], preset: str | None,
-                  where: str | None, fmt: str, report_dir: str | None) -> None:
+                  where: str | None, device_path: str | None, fmt: str,
+                  report_dir: str | None) -> None:
     """Evaluate SPEC at every point of a grid of symbol values, from its closed forms.
 
     One row per point: the bindings, madds, params, mem, intensity (madds per element moved),
@@ -45,7 +49,8 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
 
     grid = parse_grid(grids)
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
-    result = sweep(loaded, grid, where=where, progress=None)
+    device = _device(device_path)
+    result = sweep(loaded, grid, where=where, progress=None, device=device)
     if report_dir is not None:
         from cost.render.html import write_report
 
@@ -59,17 +64,19 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", required=True, metavar="METRIC=VALUE",
               help="The budget, e.g. madds=140e6 (metrics: madds, flops, params, mem, "
-                   "mem_read, mem_write).")
+                   "mem_read, mem_write; latency in seconds with --device).")
 @click.option("--for", "name", required=True, metavar="SYMBOL",
               help="The symbol or let to solve for (e.g. c, s, r).")
 @binding_options
 @click.option("--step", default=None, metavar="STEP",
               help="Spacing of candidate values (default: 1 or multiple_of for whole numbers; "
                    "for real symbols, implied by the whole-number constraints).")
+@click.option("--device", "device_path", type=click.Path(dir_okay=False), default=None,
+              help="A device profile (cost calibrate), for --target latency=SECONDS.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @user_errors
 def solve_command(spec: str, target: str, name: str, sets: tuple[str, ...], preset: str | None,
-                  step: str | None, fmt: str) -> None:
+                  step: str | None, device_path: str | None, fmt: str) -> None:
     """Solve METRIC(SYMBOL) = VALUE for SYMBOL, and list the nearest valid values on both sides.
 
     Exact (sympy) when the metric is a polynomial in SYMBOL, numeric otherwise; valid values
@@ -83,5 +90,14 @@ def solve_command(spec: str, target: str, name: str, sets: tuple[str, ...], pres
     metric, value = parse_target(target)
     step_value = None if step is None else parse_number(step, option="--step")
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
-    solution = solve(loaded, name.strip(), metric, value, step=step_value)
+    solution = solve(loaded, name.strip(), metric, value, step=step_value,
+                     device=_device(device_path))
     click.echo(render_solution(solution, fmt).rstrip("\n"))
+
+
+def _device(path: str | None) -> object:
+    if path is None:
+        return None
+    from cost.latency import load_device
+
+    return load_device(path)

@@ -22,6 +22,9 @@ Conventions:
   `madds <= 150e6 and g >= 3`; it is evaluated exactly. A condition that names a metric is not
   true at an invalid point, so those rows are dropped; a condition on the swept names only keeps
   invalid rows that match it.
+* `latency` (seconds, with a device profile: `sweep(..., device=...)`, `cost sweep --device`) is
+  the predicted latency of `cost.latency.predict` as one more closed form (a sum of per-kernel
+  `Max` terms over 10**18), evaluated exactly like the others and rendered as a float.
 * `pareto` marks the points of the front that minimises madds, params and mem together, among
   the valid points that pass --where (ties are all on the front).
 
@@ -52,7 +55,7 @@ MAX_AXIS = 10_000_000  # values of one --grid
 MAX_POINTS = 20_000_000  # points of a sweep (about 40 bytes of results each)
 CHUNK = 1 << 18  # points evaluated together; bounds memory and paces the progress bar
 PROGRESS_MIN = 4 * CHUNK  # smaller sweeps finish before a bar would help
-WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity")
+WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity", "latency")
 
 
 class SweepError(SpecError):
@@ -154,6 +157,7 @@ class ClosedForm:
     checks: list[Check]
     tables: list[tuple[str, Any]]  # (let name, Piecewise without a default)
     seconds: float = 0.0  # time of the walk
+    device: Any = None  # the cost.latency.Device behind totals["latency"], if any
     _compiled: dict[tuple, Compiled] = field(default_factory=dict, repr=False)
 
     def compiled(self, dens: dict[str, int]) -> Compiled:
@@ -164,8 +168,9 @@ class ClosedForm:
         return self._compiled[key]
 
 
-def closed_form(spec: Spec, names: Sequence[str]) -> ClosedForm:
-    """Walk `spec` once with `names` free (they may be symbols or lets)."""
+def closed_form(spec: Spec, names: Sequence[str], device: Any = None) -> ClosedForm:
+    """Walk `spec` once with `names` free (they may be symbols or lets); with a `device`
+    (`cost.latency.Device`), the predicted latency is one more total."""
     from cost.engine.profile import profile
 
     names = tuple(names)
@@ -200,8 +205,12 @@ def closed_form(spec: Spec, names: Sequence[str]) -> ClosedForm:
                 cond is s.true for _, cond in definition.args):
             tables.append((str(symbol), definition))
     totals = {m: getattr(p.total, m) for m in METRICS}
+    if device is not None:
+        from cost.latency.predict import latency
+
+        totals["latency"] = latency(p, device)
     return ClosedForm(spec, names, symbols, dict(p.env.multiples), integer, dict(p.env.bound),
-                      totals, dict(p.env.definitions), checks, tables, seconds)
+                      totals, dict(p.env.definitions), checks, tables, seconds, device)
 
 
 class Compiled:
@@ -441,6 +450,8 @@ class Sweep:
                 data[metric] = pd.Series(v, dtype=object if v.dtype == object else np.float64
                                          ).where(valid)
         data["intensity"] = self.intensity()[select]
+        if "latency" in self.metrics:
+            data["latency"] = self.latency()[select]
         data["valid"] = valid
         data["reason"] = self.reason_text()[select]
         data["pareto"] = self.pareto[select]
@@ -460,7 +471,20 @@ class Sweep:
         for metric in ("madds", "params", "mem"):
             v = self.number(metric)[ok]
             out[metric] = (_plain(v.min()), _plain(v.max())) if v.size else None
+        if "latency" in self.metrics:
+            v = self.latency()[ok]
+            out["latency"] = (float(v.min()), float(v.max())) if v.size else None
         return out
+
+    def latency(self) -> np.ndarray:
+        """Predicted latency in seconds per point as float64 (NaN where invalid; needs a
+        device: `sweep(..., device=...)`)."""
+        if "latency" not in self.metrics:
+            raise SweepError("no latency in this sweep", hint="give a device profile: --device")
+        num, den = self.exact("latency")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.asarray(num, dtype=np.float64) / np.asarray(den, dtype=np.float64)
+        return np.where(self.valid, out, np.nan)
 
 
 def _plain(v: Any) -> Any:
@@ -469,17 +493,18 @@ def _plain(v: Any) -> Any:
 
 def sweep(spec: Spec, grid: dict[str, Sequence[Any]], *, where: str | None = None,
           progress: bool | None = False, form: ClosedForm | None = None,
-          broadcast: bool = True) -> Sweep:
+          broadcast: bool = True, device: Any = None) -> Sweep:
     """Evaluate `spec` at every point of the grid (see the module docstring).
 
     `progress`: None shows a tqdm bar on a terminal for large sweeps, False never.
     `form`: a closed form built before (`closed_form(spec, names)`), to reuse its walk.
     `broadcast`: evaluate the grid as an outer product (False: one value per point; the same
     results, slower; for benchmarks).
+    `device`: a `cost.latency.Device`; adds the predicted `latency` (seconds) to the metrics.
     """
     grid = {name: tuple(_num(v) for v in values) for name, values in grid.items()}
     if form is None:
-        form = closed_form(spec, tuple(grid))
+        form = closed_form(spec, tuple(grid), device)
     if set(form.names) != set(grid) or tuple(grid) != form.names:
         raise SweepError("the grid names differ from the closed form's: "
                          f"{', '.join(grid)} vs {', '.join(form.names)}")
@@ -494,7 +519,7 @@ def sweep(spec: Spec, grid: dict[str, Sequence[Any]], *, where: str | None = Non
 
     start = time.perf_counter()
     n = math.prod(len(a.values) for a in axes)
-    out = _Results(n)
+    out = _Results(n, tuple(form.totals))
     bar = _progress(n, progress)
     with np.errstate(divide="ignore", invalid="ignore"):
         for chunk in chunks([len(a.values) for a in axes], broadcast=broadcast):
@@ -515,12 +540,12 @@ def sweep(spec: Spec, grid: dict[str, Sequence[Any]], *, where: str | None = Non
 class _Results:
     """The per-point arrays a sweep fills chunk by chunk."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, metrics: Sequence[str] = METRICS) -> None:
         self.n = n
         self.reason = np.zeros(n, np.int32)
         self.kept = np.ones(n, bool)
-        self.metrics = {m: np.zeros(n, np.int64) for m in METRICS}
-        self.dens: dict[str, np.ndarray | None] = {m: None for m in METRICS}
+        self.metrics = {m: np.zeros(n, np.int64) for m in metrics}
+        self.dens: dict[str, np.ndarray | None] = {m: None for m in metrics}
 
     def put(self, array: np.ndarray, chunk: Chunk, value: Any) -> None:
         array[chunk.start:chunk.stop].reshape(chunk.shape)[...] = value
@@ -607,6 +632,9 @@ class _Filter:
             raise SweepError(f"unknown name {unknown[0]!r} in --where {text!r}",
                              hint=did_you_mean(unknown[0], [*known, *constants]))
         self.uses_metrics = bool(expr.names & set(WHERE_NAMES))
+        if "latency" in expr.names and "latency" not in form.totals:
+            raise SweepError(f"--where {text!r} names latency, which needs a device profile",
+                             hint="add --device device.yaml (written by cost calibrate)")
         try:
             condition = s.sympify(expr.evaluate({**known, **constants}))
         except SpecError as e:
@@ -615,7 +643,7 @@ class _Filter:
             raise SweepError(f"--where {text!r} is not a condition",
                              hint="compare a metric, e.g. madds <= 150e6")
         variables = {self.symbols[m]: None for m in ("madds", "params", "mem_read",
-                                                     "mem_write", "mem", "intensity")}
+                                                     "mem_write", "mem", "intensity", "latency")}
         variables |= {self.names[a.name]: a.user_den for a in axes}
         definitions = {self.symbols["flops"]: 2 * self.symbols["madds"]}
         self.node = Compiler(variables, definitions).condition(condition)

@@ -18,6 +18,7 @@ from cost.measures import convention_line
 from cost.render.format import (
     decimal_value,
     dumps,
+    duration,
     exact,
     fixed,
     format_count,
@@ -41,6 +42,8 @@ def _columns(sweep: Any, rows: str = "kept") -> dict[str, np.ndarray]:
         v[~valid] = None
         out[metric] = v
     out["intensity"] = sweep.intensity()[select]
+    if "latency" in sweep.metrics:  # predicted seconds (float, NaN where invalid)
+        out["latency"] = sweep.latency()[select]
     out["valid"] = valid
     out["reason"] = sweep.reason_text()[select]
     out["pareto"] = sweep.pareto[select]
@@ -68,6 +71,10 @@ def summary_lines(sweep: Any) -> list[str]:
         if s[metric] is not None:
             lo, hi = s[metric]
             lines.append(f"{metric}: {format_count(lo)} to {format_count(hi)}")
+    if s.get("latency") is not None:
+        lo, hi = s["latency"]
+        lines.append(f"latency: {duration(lo)} to {duration(hi)} (predicted on "
+                     f"{sweep.form.device.name})")
     for reason, count in list(s["invalid_reasons"].items())[:5]:
         lines.append(f"invalid ({exact(count)}): {reason}")
     if len(s["invalid_reasons"]) > 5:
@@ -95,10 +102,16 @@ def render_table(sweep: Any, fmt: str = "table") -> str:
         x = cols["intensity"][i]
         row += ["" if np.isnan(x) else significant(x, 4), "yes" if cols["valid"][i] else "no",
                 cols["reason"][i], "yes" if cols["pareto"][i] else ""]
+        if "latency" in cols:
+            t = cols["latency"][i]
+            row.append("" if np.isnan(t) else duration(t))
         body.append(row)
     style = "github" if fmt == "markdown" else "simple"
-    table = tabulate(body, headers=[*names, *COLUMNS], tablefmt=style, disable_numparse=True,
-                     colalign=(*("right",) * (len(names) + 4), "left", "left", "left"))
+    extra = ("latency",) if "latency" in cols else ()
+    table = tabulate(body, headers=[*names, *COLUMNS, *extra], tablefmt=style,
+                     disable_numparse=True,
+                     colalign=(*("right",) * (len(names) + 4), "left", "left", "left",
+                               *("right",) * len(extra)))
     lines = [header(sweep), "", table, "", *summary_lines(sweep), convention_line(1)]
     if fmt == "markdown":
         return "\n".join([lines[0], "", table, "", *(f"- {x}" for x in lines[4:])])
@@ -113,13 +126,15 @@ def to_csv(sweep: Any, rows: str = "kept") -> str:
     names = list(sweep.grid)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([*names, *COLUMNS])
+    extra = ("latency",) if "latency" in cols else ()
+    w.writerow([*names, *COLUMNS, *extra])
     for i in range(len(cols["valid"])):
         x = cols["intensity"][i]
         w.writerow([*(value_text(cols[n][i]) for n in names),
                     *("" if cols[m][i] is None else cols[m][i] for m in ("madds", "params", "mem")),
                     "" if np.isnan(x) else repr(float(x)), str(bool(cols["valid"][i])).lower(),
-                    cols["reason"][i], str(bool(cols["pareto"][i])).lower()])
+                    cols["reason"][i], str(bool(cols["pareto"][i])).lower(),
+                    *("" if np.isnan(cols[m][i]) else repr(float(cols[m][i])) for m in extra)])
     return buf.getvalue()
 
 
@@ -142,7 +157,9 @@ def to_json(sweep: Any) -> str:
              **{m: cols[m][i] for m in ("madds", "params", "mem")},
              "intensity": None if np.isnan(cols["intensity"][i]) else float(cols["intensity"][i]),
              "valid": bool(cols["valid"][i]), "reason": cols["reason"][i],
-             "pareto": bool(cols["pareto"][i])}
+             "pareto": bool(cols["pareto"][i]),
+             **({"latency": None if np.isnan(cols["latency"][i]) else float(cols["latency"][i])}
+                if "latency" in cols else {})}
             for i in range(len(cols["valid"]))
         ],
     }
@@ -200,7 +217,7 @@ def _solution_text(sol: Any, fmt: str) -> str:
         parts.append(f"preset {spec.preset}")
     if sol.fixed:
         parts.append(", ".join(f"{k}={render(v)}" for k, v in sol.fixed.items()))
-    target = exact(sol.target)
+    target = duration(sol.target) if sol.metric == "latency" else exact(sol.target)
     parts.append(f"solve {sol.metric}({sol.name}) = {target}")
     lines = [" · ".join(parts), "", f"{sol.metric}({sol.name}) = {sol.formula}"]
     lines += [f"  where {k} = {v}" for k, v in sol.where.items()]
@@ -227,7 +244,8 @@ def _solution_text(sol: Any, fmt: str) -> str:
             delta = Fraction(n.metrics[sol.metric]) - Fraction(sol.target)
             body.append([side, value_text(n.value), *(exact(n.metrics[m]) for m in
                                                        ("madds", "params", "mem")),
-                         fixed(delta, 0, sign=True, grouped=True),
+                         (("+" if delta >= 0 else "-") + duration(abs(delta)))
+                         if sol.metric == "latency" else fixed(delta, 0, sign=True, grouped=True),
                          "nearest" if n is nearest else ""])
         style = "github" if fmt == "markdown" else "simple"
         lines.append(tabulate(body, headers=["", sol.name, "madds", "params", "mem",

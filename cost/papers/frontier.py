@@ -26,10 +26,10 @@ from cost.papers.zoo import Variant, computed, deviation_pct, specs_dir
 if TYPE_CHECKING:
     import pandas as pd
 
-X_METRICS = ("madds", "params", "mem")
+X_METRICS = ("madds", "params", "mem", "latency")  # latency: predicted, needs a device
 ROW_COLUMNS = ("family", "model", "label", "source", "top1", "reported_mflops", "madds",
                "madds_dev_pct", "params_m", "params", "params_dev_pct", "mem", "spec", "preset",
-               "bind", "status", "convention")
+               "bind", "status", "convention", "latency")
 
 
 def headline_rows(data: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -88,8 +88,10 @@ def select_families(specs: Sequence[str | Path] = (), families: Sequence[str] = 
 
 
 def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = (), *,
-                  data: pd.DataFrame | None = None, root: Path | None = None) -> pd.DataFrame:
-    """Headline rows of the chosen families with computed madds, params, mem and deviations.
+                  data: pd.DataFrame | None = None, root: Path | None = None,
+                  device: Any = None) -> pd.DataFrame:
+    """Headline rows of the chosen families with computed madds, params, mem and deviations;
+    with a `device` (`cost.latency.Device`) also the predicted latency in seconds.
 
     `status`: "ok", "no spec" (not linked), "missing specs/…" or "error: …" (computed columns
     are then None). Rows are in family order, then by reported cost.
@@ -118,6 +120,9 @@ def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = ()
                     else:
                         row.update(status="ok", madds=total.madds, params=total.params,
                                    mem=total.mem)
+                        if device is not None:
+                            row["latency"] = _latency(Variant(str(path.resolve()), r.preset,
+                                                              r.bind), device)
                         if r.reported_mflops == r.reported_mflops:  # not NaN
                             row["madds_dev_pct"] = deviation_pct(total.madds, r.reported_mflops,
                                                                  10**6)
@@ -127,6 +132,16 @@ def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = ()
             out.append(row)
     return pd.DataFrame({c: pd.Series([row.get(c) for row in out], dtype=object)
                          for c in ROW_COLUMNS}).infer_objects()
+
+
+def _latency(variant: Variant, device: Any) -> float:
+    from cost.engine.profile import profile
+    from cost.latency.predict import latency
+    from cost.papers.zoo import parse_bind
+    from cost.spec import load
+
+    spec = load(variant.path(), preset=variant.preset or None, **parse_bind(variant.bind))
+    return float(latency(profile(spec), device))
 
 
 def pareto(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 
 from cost.latency.device import KINDS, Device, KindModel
-from cost.latency.predict import FUSION_RULES, kernel_layers, kind_of
+from cost.latency.predict import FUSION_RULES, groups_of, kernel_layers, kind_of
 
 REPEAT = 7
 MIN_TIME = 0.005
-FIT_ORDER = ("pointwise", "grouped", "depthwise", "dense", "linear", "elementwise", "pool",
-             "global_pool", "gather", "scatter", "permute")
+FIT_ORDER = ("pointwise", "grouped", "depthwise", "dense", "linear", "activation", "norm",
+             "binary", "pool", "global_pool", "gather", "scatter", "permute")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def suite(reduced: bool = False) -> list[Micro]:
         for c, r in ((16, 14), (32, 28)):
             add("pointwise", *_conv(c, c, r), f"{c}_{r}")
             add("depthwise", *_conv(c, c, r, 3, 1, "depthwise", act=False), f"{c}_{r}")
-            add("elementwise", (1, c, r, r), ("{op: relu}",), f"relu_{c}_{r}")
+            add("activation", (1, c, r, r), ("{op: relu}",), f"relu_{c}_{r}")
         return out
     for cin, cout, r in ((16, 16, 56), (32, 32, 56), (64, 64, 28), (128, 128, 28),
                          (256, 256, 14), (512, 512, 7), (24, 116, 28), (58, 58, 28),
@@ -106,13 +106,16 @@ def suite(reduced: bool = False) -> list[Micro]:
                       (4096, 4096), (9216, 4096), (1536, 1000), (512, 10)):
         add("linear", (1, fin), (f"{{op: linear, out: {fout}}}",), f"{fin}_{fout}")
     for op, c, r in (("relu", 24, 112), ("relu", 64, 56), ("relu", 128, 28), ("relu", 256, 14),
-                     ("relu", 512, 7), ("relu", 32, 112), ("hard_swish", 16, 112),
-                     ("hard_swish", 240, 14), ("hard_swish", 960, 7), ("sigmoid", 240, 28),
-                     ("bn", 64, 56), ("bn", 512, 7)):
-        add("elementwise", (1, c, r, r), (f"{{op: {op}}}",), f"{op}_{c}_{r}")
+                     ("relu", 512, 7), ("relu", 32, 112), ("relu", 256, 56),
+                     ("hard_swish", 16, 112), ("hard_swish", 240, 14), ("hard_swish", 960, 7),
+                     ("sigmoid", 240, 28), ("hard_sigmoid", 72, 1), ("sigmoid", 96, 1)):
+        add("activation", (1, c, r, r), (f"{{op: {op}}}",), f"{op}_{c}_{r}")
+    for c, r in ((64, 56), (512, 7), (128, 28), (256, 14), (32, 112)):
+        add("norm", (1, c, r, r), ("{op: bn}",), f"bn_{c}_{r}")
     for op, c, r in (("add", 24, 56), ("add", 64, 28), ("add", 160, 7), ("add", 256, 56),
-                     ("add", 512, 14), ("mul", 72, 56), ("mul", 480, 14)):
-        add("elementwise", (1, c, r, r), (f"{{op: {op}, in: [x, x]}}",), f"{op}_{c}_{r}")
+                     ("add", 512, 14), ("add", 32, 28), ("add", 96, 14), ("mul", 72, 56),
+                     ("mul", 480, 14), ("mul", 120, 28)):
+        add("binary", (1, c, r, r), (f"{{op: {op}, in: [x, x]}}",), f"{op}_{c}_{r}")
     for op, c, r, k, s, p in (("maxpool", 24, 112, 3, 2, 1), ("maxpool", 64, 112, 3, 2, 1),
                               ("maxpool", 192, 56, 3, 2, 1), ("maxpool", 480, 28, 3, 2, 1),
                               ("maxpool", 832, 14, 2, 2, 0), ("maxpool", 64, 224, 2, 2, 0),
@@ -153,15 +156,17 @@ class Point:
     kind: str
     madds: int
     bytes: int
+    groups: int
     seconds: float  # the whole run, median
     spread: float  # IQR / median of the whole run
-    helpers: tuple[tuple[str, int, int], ...] = ()  # other kernels: (kind, madds, bytes)
+    helpers: tuple[tuple[str, int, int, int], ...] = ()  # other kernels: kind, madds, bytes, G
     kernel: float = float("nan")  # the target kernel's time, set by `fit`
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "madds": self.madds, "bytes": self.bytes,
-                "seconds": self.seconds, "spread": self.spread, "kernel": self.kernel,
-                "helpers": ";".join(f"{k}:{m}:{b}" for k, m, b in self.helpers)}
+                "groups": self.groups, "seconds": self.seconds, "spread": self.spread,
+                "kernel": self.kernel,
+                "helpers": ";".join(":".join(map(str, h)) for h in self.helpers)}
 
 
 def _profile(micro: Micro, folder: Path) -> Any:
@@ -198,15 +203,16 @@ def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads
         for micro in micros:
             p = _profile(micro, folder)
             kernels = [(str(kind_of(layer)), int(layer.cost.madds),
-                        int(layer.cost.mem) * dtype_bytes) for layer, _ in kernel_layers(p)]
+                        int(layer.cost.mem) * dtype_bytes, int(groups_of(layer)))
+                       for layer, _ in kernel_layers(p)]
             target = [k for k in kernels if k[0] == micro.kind]
             if len(target) != 1:
                 raise RuntimeError(f"micro-benchmark {micro.name}: expected one {micro.kind} "
                                    f"kernel, found {[k[0] for k in kernels]}")
             helpers = tuple(k for k in kernels if k[0] != micro.kind)
             stats = timed(p)
-            points.append(Point(micro.name, micro.kind, target[0][1], target[0][2],
-                                stats.median, stats.spread, helpers))
+            points.append(Point(micro.name, micro.kind, *target[0][1:], stats.median,
+                                stats.spread, helpers))
             if progress is not None:
                 progress(micro.name)
     return points, run_overhead
@@ -221,67 +227,93 @@ class Fit:
     a: float  # seconds per madd
     b: float  # seconds per byte
     o: float  # seconds per kernel
+    e: float  # seconds per group
     errors: np.ndarray = field(repr=False)  # relative errors on the fitted points
 
-    def predict(self, m: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def predict(self, m: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
         cm, cy = self.a * m, self.b * y
         top = np.maximum(cm, cy) if self.form == "roofline" else cm + cy
-        return top + self.o
+        return top + self.o + self.e * g
 
     @property
     def loss(self) -> float:
         return float(np.sqrt(np.mean(self.errors ** 2)))
 
 
-def _best_overhead(u: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of candidate times u (..., n), the o >= 0 minimising sum(((u+o-t)/t)^2)
-    and that loss."""
+def _fixed_terms(u: np.ndarray, t: np.ndarray, g: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row of candidate times u (..., n): o, e >= 0 minimising
+    sum(((u + o + e·g − t) / t)^2) (e = 0 without g), and that loss."""
     w = 1 / t ** 2
-    o = np.maximum(0.0, ((t - u) * w).sum(-1) / w.sum())
-    loss = ((((u + o[..., None]) - t) / t) ** 2).sum(-1)
-    return o, loss
+    d = t - u
+    zero = np.zeros(u.shape[:-1])
+
+    def loss(o: np.ndarray, e: np.ndarray) -> np.ndarray:
+        gg = 0 if g is None else g
+        return (w * (o[..., None] + e[..., None] * gg - d) ** 2).sum(-1)
+
+    o1 = np.maximum(0.0, (w * d).sum(-1) / w.sum())
+    candidates = [(o1, zero), (zero, zero)]
+    if g is not None:
+        swg, swgg = (w * g).sum(), (w * g * g).sum()
+        e1 = np.maximum(0.0, (w * g * d).sum(-1) / swgg)
+        det = w.sum() * swgg - swg ** 2
+        if det > 0:
+            o2 = ((w * d).sum(-1) * swgg - swg * (w * g * d).sum(-1)) / det
+            e2 = (w.sum() * (w * g * d).sum(-1) - swg * (w * d).sum(-1)) / det
+            ok = (o2 >= 0) & (e2 >= 0)
+            candidates.append((np.where(ok, o2, o1), np.where(ok, e2, zero)))
+        candidates.append((zero, e1))
+    best_o, best_e = candidates[0]
+    best = loss(best_o, best_e)
+    for o, e in candidates[1:]:
+        here = loss(o, e)
+        better = here < best
+        best_o, best_e = np.where(better, o, best_o), np.where(better, e, best_e)
+        best = np.minimum(here, best)
+    return best_o, best_e, best
 
 
-def fit_roofline(m: np.ndarray, y: np.ndarray, t: np.ndarray) -> Fit:
-    """t = max(a·m, b·y) + o by a coarse-to-fine search over log a, log b (o in closed form)."""
-    has_m = np.any(m > 0)
-    lo_a = np.log10(1e-14) if has_m else None
-    grid_a = np.logspace(lo_a, np.log10(1e-8), 61) if has_m else np.array([0.0])
-    grid_b = np.logspace(np.log10(1e-13), np.log10(1e-8), 61)
-    best = None
+def fit_roofline(m: np.ndarray, y: np.ndarray, t: np.ndarray, g: np.ndarray | None = None) -> Fit:
+    """t = max(a·m, b·y) + o (+ e·g) by a coarse-to-fine search over log a, log b (o and e in
+    closed form for each)."""
+    has_m = bool(np.any(m > 0))
+    grid_a = np.logspace(-14, -8, 61) if has_m else np.array([0.0])
+    grid_b = np.logspace(-13, -8, 61)
+    best = (0.0, 0.0, 0.0, 0.0)
     for _ in range(3):
         u = np.maximum(grid_a[:, None, None] * m, grid_b[None, :, None] * y)
-        o, loss = _best_overhead(u, t)
+        o, e, loss = _fixed_terms(u, t, g)
         i, j = np.unravel_index(np.argmin(loss), loss.shape)
-        best = (grid_a[i], grid_b[j], o[i, j])
-        step_a = (grid_a[1] / grid_a[0]) if has_m else 1.0
-        step_b = grid_b[1] / grid_b[0]
+        best = (grid_a[i], grid_b[j], o[i, j], e[i, j])
         if has_m:
-            grid_a = np.geomspace(best[0] / step_a, best[0] * step_a, 41)
-        grid_b = np.geomspace(best[1] / step_b, best[1] * step_b, 41)
-    a, b, o = best
-    f = Fit("roofline", float(a), float(b), float(o), np.zeros(len(t)))
-    f.errors = f.predict(m, y) / t - 1
+            step = grid_a[1] / grid_a[0]
+            grid_a = np.geomspace(best[0] / step, best[0] * step, 41)
+        step = grid_b[1] / grid_b[0]
+        grid_b = np.geomspace(best[1] / step, best[1] * step, 41)
+    f = Fit("roofline", *map(float, best), np.zeros(len(t)))
+    f.errors = f.predict(m, y, 0 if g is None else g) / t - 1
     return f
 
 
-def fit_additive(m: np.ndarray, y: np.ndarray, t: np.ndarray) -> Fit:
-    """t = a·m + b·y + o, all >= 0, by least squares on relative errors over every subset."""
-    columns = [m, y, np.ones_like(t)]
+def fit_additive(m: np.ndarray, y: np.ndarray, t: np.ndarray, g: np.ndarray | None = None) -> Fit:
+    """t = a·m + b·y + o (+ e·g), all >= 0, by least squares on relative errors over every
+    subset of the terms."""
+    columns = [m, y, np.ones_like(t), np.zeros_like(t) if g is None else g]
     best = None
-    for size in (3, 2, 1):
-        for subset in itertools.combinations(range(3), size):
+    for size in (4, 3, 2, 1):
+        for subset in itertools.combinations(range(4), size):
             if any(not np.any(columns[c] > 0) for c in subset):
                 continue
             x = np.stack([columns[c] / t for c in subset], axis=1)
             coef, *_ = np.linalg.lstsq(x, np.ones_like(t), rcond=None)
             if np.any(coef < 0):
                 continue
-            full = [0.0, 0.0, 0.0]
+            full = [0.0, 0.0, 0.0, 0.0]
             for c, v in zip(subset, coef, strict=True):
                 full[c] = float(v)
             f = Fit("additive", *full, np.zeros(len(t)))
-            f.errors = f.predict(m, y) / t - 1
+            f.errors = f.predict(m, y, columns[3]) / t - 1
             if best is None or f.loss < best.loss:
                 best = f
     assert best is not None
@@ -294,10 +326,10 @@ def _kind_model(f: Fit, n: int) -> KindModel:
                "max_abs_error": round(float(np.max(errors)), 4)}
     peak = math.inf if f.a <= 0 else 1 / f.a
     bandwidth = math.inf if f.b <= 0 else 1 / f.b
-    return KindModel(f.form, peak, bandwidth, max(0.0, f.o), quality)
+    return KindModel(f.form, peak, bandwidth, max(0.0, f.o), max(0.0, f.e), quality)
 
 
-def fit(points: list[Point], run_overhead: float, dtype_bytes: int = 4) -> dict[str, KindModel]:
+def fit(points: list[Point], run_overhead: float) -> dict[str, KindModel]:
     """Per kind, the better of the two forms (see the module docstring), in `FIT_ORDER`."""
     models: dict[str, KindModel] = {}
     for kind in FIT_ORDER:
@@ -305,21 +337,23 @@ def fit(points: list[Point], run_overhead: float, dtype_bytes: int = 4) -> dict[
         if not mine:
             continue
         for p in mine:
-            helper = sum(_time(models[k], mm, yy) for k, mm, yy in p.helpers)
+            helper = sum(_time(models[k], mm, yy, gg) for k, mm, yy, gg in p.helpers)
             p.kernel = max(p.seconds - run_overhead - helper, 1e-7)
         m = np.array([p.madds for p in mine], float)
         y = np.array([p.bytes for p in mine], float)
         t = np.array([p.kernel for p in mine], float)
-        fits = [fit_roofline(m, y, t), fit_additive(m, y, t)]
+        g = np.array([p.groups for p in mine], float)
+        g = g if np.any(g > 1) else None
+        fits = [fit_roofline(m, y, t, g), fit_additive(m, y, t, g)]
         models[kind] = _kind_model(min(fits, key=lambda f: f.loss), len(mine))
     return models
 
 
-def _time(model: KindModel, madds: int, nbytes: int) -> float:
+def _time(model: KindModel, madds: int, nbytes: int, groups: int = 1) -> float:
     a = 0.0 if math.isinf(model.peak) else 1 / model.peak
     b = 0.0 if math.isinf(model.bandwidth) else 1 / model.bandwidth
     top = max(a * madds, b * nbytes) if model.form == "roofline" else a * madds + b * nbytes
-    return top + model.overhead
+    return top + model.overhead + model.group_overhead * groups
 
 
 def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: str = "extended",
@@ -349,7 +383,8 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
     }
     device = Device(name or f"{machine['cpu']} / {runtime} {threads}t", kinds, run, 4,
                     FUSION_RULES, machine, info, calibration)
-    return device, points
+    return Device.from_dict(device.as_dict()), points  # rounded as written: a YAML round trip
+    #                                                     gives the same profile
 
 
 __all__ = ["KINDS", "Micro", "Point", "calibrate", "fit", "measure_suite", "suite"]

@@ -5,11 +5,14 @@ by `cost latency`, `cost sweep --device` and the other commands that take `--dev
 to be read by a person: peak rates, bandwidth and overheads in SI units, the fused-kernel rules
 it assumes, the machine and runtime it came from, and how well each kernel kind was fitted.
 
-Per kernel kind (`cost.latency.predict.KINDS`) one model of a kernel's time from its multiply-adds
-m and the bytes it moves y (memory access × bytes per element):
+Per kernel kind (`KINDS`) one model of a kernel's time from its multiply-adds m, the bytes it
+moves y (memory access × bytes per element) and, for convolutions, its number of groups G:
 
-    roofline:  t = max(m / peak, y / bandwidth) + overhead
-    additive:  t = m / peak + y / bandwidth + overhead
+    roofline:  t = max(m / peak, y / bandwidth) + overhead + G · group_overhead
+    additive:  t = m / peak + y / bandwidth + overhead + G · group_overhead
+
+(`group_overhead` is 0 unless the data call for it: a runtime that runs a grouped convolution as
+one small product per group pays a fixed cost per group.)
 
 `run_overhead` is added once per network run (the runtime's fixed cost of one call).
 
@@ -43,7 +46,9 @@ KINDS: dict[str, str] = {
     "depthwise": "depthwise convolution: one input channel per group",
     "dense": "k×k convolution, k > 1, groups = 1",
     "linear": "fully connected layer",
-    "elementwise": "an activation, norm or element-wise add/mul run as a kernel of its own",
+    "activation": "an activation run as a kernel of its own (not fused into a conv)",
+    "norm": "a batch norm run as a kernel of its own (not folded into a conv)",
+    "binary": "an element-wise add or mul of two tensors (residual shortcuts, SE gates)",
     "pool": "pooling over k×k windows or adaptive bins",
     "global_pool": "global average pooling",
     "gather": "data movement from several inputs into one (concat)",
@@ -73,6 +78,7 @@ class KindModel:
     peak: float
     bandwidth: float
     overhead: float
+    group_overhead: float = 0.0  # seconds per group of a convolution
     fit: dict[str, Any] = field(default_factory=dict, compare=False)  # calibration quality
 
     def __post_init__(self) -> None:
@@ -82,8 +88,9 @@ class KindModel:
         for name in ("peak", "bandwidth"):
             if not float(getattr(self, name)) > 0:
                 raise DeviceError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if not float(self.overhead) >= 0:
-            raise DeviceError(f"overhead must be >= 0, got {self.overhead!r}")
+        for name in ("overhead", "group_overhead"):
+            if not float(getattr(self, name)) >= 0:
+                raise DeviceError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
     @property
     def seconds_per_madd(self) -> Fraction:
@@ -98,9 +105,15 @@ class KindModel:
     def overhead_seconds(self) -> Fraction:
         return quantize(Fraction(str(self.overhead)))
 
+    @property
+    def group_seconds(self) -> Fraction:
+        return quantize(Fraction(str(self.group_overhead)))
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"form": self.form, "peak": _sig(self.peak),
                                "bandwidth": _sig(self.bandwidth), "overhead": _sig(self.overhead)}
+        if self.group_overhead:
+            out["group_overhead"] = _sig(self.group_overhead)
         if self.fit:
             out["fit"] = dict(self.fit)
         return out
@@ -139,7 +152,8 @@ class Device:
             "runtime": dict(self.runtime),
             "dtype_bytes": self.dtype_bytes,
             "fusion": list(self.fusion),
-            "units": "peak: multiply-adds/s; bandwidth: bytes/s; overhead, run_overhead: s",
+            "units": "peak: multiply-adds/s; bandwidth: bytes/s; overhead, run_overhead: s; "
+                     "group_overhead: s per group",
             "run_overhead": _sig(self.run_overhead),
             "kinds": {k: m.as_dict() for k, m in self.kinds.items()},
             "calibration": dict(self.calibration),
@@ -175,7 +189,9 @@ class Device:
             try:
                 kinds[kind] = KindModel(str(entry.get("form", "roofline")),
                                         _number(entry, "peak"), _number(entry, "bandwidth"),
-                                        _number(entry, "overhead", 0.0), dict(entry.get("fit", {})))
+                                        _number(entry, "overhead", 0.0),
+                                        _number(entry, "group_overhead", 0.0),
+                                        dict(entry.get("fit", {})))
             except DeviceError as e:
                 raise e.locate(file=source, where=f"kinds.{kind}") from None
         try:

@@ -11,12 +11,14 @@ Views (flatten, dropout) run no kernel. Every other kernel has a kind (`device.K
 from what the ops declare (kind, weights, `is_pointwise`, `is_depthwise`, inputs and outputs), never
 from op names, and its time is its kind's model in the device profile (`cost.latency.device`):
 
-    t = max(m·a, y·b) + o      (roofline)      or      t = m·a + y·b + o      (additive)
+    t = max(m·a, y·b) + o + G·e    (roofline)      or      t = m·a + y·b + o + G·e    (additive)
 
-with m the kernel's multiply-adds, y its memory access in bytes (elements × dtype_bytes), a and b
-the device's seconds per multiply-add and per byte (1/peak, 1/bandwidth, as exact attoseconds),
-and o its per-kernel overhead. The network's latency is `run_overhead` plus the sum over kernels.
-Its bound is the largest of the three terms (compute m·a, memory y·b, overhead o).
+with m the kernel's multiply-adds, y its memory access in bytes (elements × dtype_bytes), G its
+groups (a convolution's in-channels over its weight's; 1 for other kernels), a and b the device's
+seconds per multiply-add and per byte (1/peak, 1/bandwidth, as exact attoseconds), o its
+per-kernel overhead and e its per-group overhead. The network's latency is `run_overhead` plus
+the sum over kernels. Its bound is the largest of the three terms (compute m·a, memory y·b,
+overhead o + G·e).
 
 For a symbolic profile the same sum is a closed form (sympy `Max`, and `Piecewise` where a kind
 depends on a free symbol, e.g. groups g = 1 or not), which `cost.design` sweeps and solves exactly.
@@ -54,9 +56,10 @@ class Kernel:
     folded: tuple[str, ...]
     madds: Any
     bytes: Any
+    groups: Any
     compute: Any  # seconds (exact Fraction when bound, sympy otherwise)
     memory: Any
-    overhead: Any
+    overhead: Any  # o + G·e
     time: Any
 
     @property
@@ -140,8 +143,10 @@ def kind_of(layer: Layer) -> Any:
         if same is s.false:
             return "grouped"
         return s.Piecewise((s.Symbol(dense), same), (s.Symbol("grouped"), True))
-    if node.kind in ("activation", "norm", "elementwise_binary"):
-        return "elementwise"
+    if node.kind in ("activation", "norm"):
+        return node.kind
+    if node.kind == "elementwise_binary":
+        return "binary"
     if node.kind in ("pool", "adaptive_pool"):
         return "pool"
     if node.kind == "global_pool":
@@ -153,19 +158,37 @@ def kind_of(layer: Layer) -> Any:
     return "permute"
 
 
-def _terms(model: KindModel, madds: Any, nbytes: Any) -> tuple[Any, Any, Any, Any]:
-    a, b, o = model.seconds_per_madd, model.seconds_per_byte, model.overhead_seconds
+def groups_of(layer: Layer) -> Any:
+    """A convolution's groups (in-channels over the weight's second dimension); 1 otherwise."""
+    if type(layer.node).kind != "contraction":
+        return 1
+    weights = layer.node.weights(layer.in_shapes)
+    shape = max(weights.values(), key=len) if weights else ()
+    if len(shape) <= 2:
+        return 1
+    cin = layer.in_shapes[0][1]
+    if is_concrete(cin) and is_concrete(shape[1]):
+        return Fraction(cin) / Fraction(shape[1])
+    s = sp()
+    return s.cancel(to_sympy(cin) / to_sympy(shape[1]))
+
+
+def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any) -> tuple[Any, Any, Any, Any]:
+    a, b = model.seconds_per_madd, model.seconds_per_byte
+    o, e = model.overhead_seconds, model.group_seconds
     compute, memory = madds * a, nbytes * b
-    if is_concrete(compute) and is_concrete(memory):
+    if is_concrete(compute) and is_concrete(memory) and is_concrete(groups):
         compute, memory = Fraction(compute), Fraction(memory)
+        fixed = o + Fraction(groups) * e
         top = max(compute, memory) if model.form == "roofline" else compute + memory
-        return compute, memory, o, top + o
+        return compute, memory, fixed, top + fixed
     s = sp()
     r = s.Rational
     compute = to_sympy(madds) * r(a.numerator, a.denominator)
     memory = to_sympy(nbytes) * r(b.numerator, b.denominator)
+    fixed = r(o.numerator, o.denominator) + to_sympy(groups) * r(e.numerator, e.denominator)
     top = s.Max(compute, memory) if model.form == "roofline" else compute + memory
-    return compute, memory, r(o.numerator, o.denominator), top + r(o.numerator, o.denominator)
+    return compute, memory, fixed, top + fixed
 
 
 def predict(profile: Profile, device: Device) -> Prediction:
@@ -175,15 +198,17 @@ def predict(profile: Profile, device: Device) -> Prediction:
         kind = kind_of(layer)
         madds = layer.cost.madds
         nbytes = layer.cost.mem * device.dtype_bytes
+        groups = groups_of(layer)
         if isinstance(kind, str):
-            compute, memory, overhead, time = _terms(device.model(kind, layer.path), madds, nbytes)
+            compute, memory, overhead, time = _terms(device.model(kind, layer.path), madds,
+                                                     nbytes, groups)
         else:  # a Piecewise over kinds: each branch timed by its own model
             s = sp()
-            branches = [(_terms(device.model(str(k), layer.path), madds, nbytes), c)
+            branches = [(_terms(device.model(str(k), layer.path), madds, nbytes, groups), c)
                         for k, c in kind.args]
             compute, memory, overhead, time = (
                 s.Piecewise(*((to_sympy(t[i]), c) for t, c in branches)) for i in range(4))
-        kernels.append(Kernel(layer.path, layer.op, kind, folded_paths, madds, nbytes,
+        kernels.append(Kernel(layer.path, layer.op, kind, folded_paths, madds, nbytes, groups,
                               compute, memory, overhead, time))
     run = device.run_overhead_seconds
     times = [k.time for k in kernels]

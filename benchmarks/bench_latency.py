@@ -98,6 +98,8 @@ def main() -> int:
     ap.add_argument("--device", default=None, help="use this profile instead of calibrating")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="cpu: thread CPU time, for development on a busy machine")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,7 +111,7 @@ def main() -> int:
         device = load_device(args.device)
         print(f"device: {args.device} ({device.name})")
     else:
-        device, points = calibrate("onnxruntime", args.threads)
+        device, points = calibrate("onnxruntime", args.threads, clock=args.clock)
         device.save(out / "latency_device.yaml")
         pd.DataFrame([p.as_dict() for p in points]).to_csv(out / "latency_micro.csv",
                                                             index=False)
@@ -123,7 +125,8 @@ def main() -> int:
         name = label(spec, bind)
         try:
             p = cost.profile(cost.load(SPECS / f"{spec}.yaml", **bind))
-            result = bench(p, "onnxruntime", args.threads, repeat=args.repeat, nodes=False)
+            result = bench(p, "onnxruntime", args.threads, repeat=args.repeat, nodes=False,
+                           clock=args.clock)
         except CostError as e:
             skipped.append((name, str(e).splitlines()[0]))
             print(f"skip {name}: {skipped[-1][1]}", file=sys.stderr)

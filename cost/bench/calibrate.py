@@ -180,7 +180,7 @@ def _profile(micro: Micro, folder: Path) -> Any:
 
 def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads: int = 1, *,
                   optimization: str = "extended", repeat: int = REPEAT,
-                  min_time: float = MIN_TIME, dtype_bytes: int = 4,
+                  min_time: float = MIN_TIME, dtype_bytes: int = 4, clock: str = "wall",
                   progress: Callable[[str], None] | None = None) -> tuple[list[Point], float]:
     """Measure every micro-benchmark and the per-run overhead; (points, run_overhead)."""
     from cost.bench.bench import measure
@@ -189,7 +189,7 @@ def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads
     def timed(p: Any) -> Any:
         net = build(p, runtime, threads, optimization=optimization)
         try:
-            return measure(net.run, repeat=repeat, min_time=min_time)
+            return measure(net.run, repeat=repeat, min_time=min_time, clock=clock)
         finally:
             net.close()
 
@@ -358,7 +358,7 @@ def _time(model: KindModel, madds: int, nbytes: int, groups: int = 1) -> float:
 
 def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: str = "extended",
               reduced: bool = False, repeat: int = REPEAT, min_time: float = MIN_TIME,
-              name: str | None = None,
+              name: str | None = None, clock: str = "wall",
               progress: Callable[[str], None] | None = None) -> tuple[Device, list[Point]]:
     """Run the suite, fit every kind, and return the device profile and the measured points."""
     import datetime
@@ -369,13 +369,14 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
     start = time.perf_counter()
     micros = suite(reduced)
     points, run = measure_suite(micros, runtime, threads, optimization=optimization,
-                                repeat=repeat, min_time=min_time, progress=progress)
+                                repeat=repeat, min_time=min_time, clock=clock,
+                                progress=progress)
     kinds = fit(points, run)
     info = runtime_info(runtime, threads, optimization if runtime == "onnxruntime" else None)
     machine = machine_info()
     calibration = {
         "suite": "reduced" if reduced else "full", "micro_benchmarks": len(points),
-        "repeats": repeat, "seconds": round(time.perf_counter() - start, 1),
+        "repeats": repeat, "clock": clock, "seconds": round(time.perf_counter() - start, 1),
         "load_average": [round(v, 2) for v in os.getloadavg()],
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "fit": "per kind: roofline max(m/peak, y/bandwidth) + overhead or additive "

@@ -14,8 +14,12 @@
    an intercept): the share of networks within ±10% and ±20%, the median absolute error and
    Spearman's rho; and the spread of the measurements (IQR / median).
 
+5. Re-measures ShuffleNet V2's guideline experiments (Tables 1-4, the paper's ARM/CPU networks)
+   here and prints, per table, whether the guideline holds and what ranks the speeds best.
+
 Targets (issue 14): >= 80% within ±10%, rho >= 0.97, better than every baseline.
-Writes DIR/latency_device.yaml, DIR/latency_micro.csv and DIR/latency_networks.csv.
+Writes DIR/latency_device.yaml, DIR/latency_micro.csv, DIR/latency_networks.csv and
+DIR/latency_guidelines.csv (what notebooks/08_latency.ipynb reads).
 Timing needs a quiet machine: the load average is printed before and after.
 """
 
@@ -98,6 +102,7 @@ def main() -> int:
     ap.add_argument("--device", default=None, help="use this profile instead of calibrating")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-guidelines", action="store_true", help="skip step 5")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: thread CPU time, for development on a busy machine")
     args = ap.parse_args()
@@ -177,7 +182,31 @@ def main() -> int:
     fb = figures(bundled.predicted.to_numpy(), bundled.measured.to_numpy())
     print(f"bundled specs alone: {fb['within_10']:.0%} within ±10%, {fb['within_20']:.0%} "
           f"within ±20%, median |err| {fb['median_abs_error']:.1%}, rho {fb['rho']:.3f}")
+    if not args.no_guidelines:
+        guidelines(device, args, out)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
+
+
+def guidelines(device: object, args: argparse.Namespace, out: Path) -> None:
+    from cost.papers import experiments
+
+    paper = experiments.rows()
+    here = experiments.measure(paper, threads=args.threads, repeat=args.repeat, device=device,
+                               clock=args.clock)
+    pd.DataFrame([{"table": r.table, "column": r.column, "row": r.row, "spec": r.spec,
+                   "preset": r.preset, "bind": ";".join(f"{k}={v}" for k, v in r.bind.items()),
+                   "madds": r.madds, "mem": r.mem, "seconds": r.seconds, "spread": r.spread,
+                   "predicted": r.predicted, "speed": r.speed} for r in here]
+                 ).to_csv(out / "latency_guidelines.csv", index=False)
+    print()
+    print("SNv2 Tables 1-4 re-measured here (the paper's ARM/CPU networks):")
+    for table, v in experiments.verdicts(paper + here).items():
+        rhos = ", ".join(f"{k} {v[f'rho_{k}']:+.2f}" for k in ("mem", "madds", "latency")
+                         if f"rho_{k}" in v)
+        print(f"  G{table}: {'holds' if v['holds'] else 'does not hold'} ({v['favoured']!r} "
+              f"fastest in {v['fastest_in']}/{v['series']} series); mean rho(speed, ·): {rhos}; "
+              f"best ranking: {v['best_ranking']}")
 
 
 if __name__ == "__main__":

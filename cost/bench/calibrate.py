@@ -17,6 +17,11 @@ the predicted time of any helper kernel of an already fitted kind):
 both minimise the squared relative error; the form with the smaller one is kept (the data decide).
 Kinds without multiply-adds fit y·b + o. The per-run overhead comes from two trivial networks
 (1 and 5 tiny activations): run = t1 − (t5 − t1)/4.
+
+Which activations the runtime fuses into the conv before them is detected, not assumed
+(`detect_epilogues`): a conv, bn and each registered activation are built and the runtime's
+profiler says whether one kernel ran or two (onnxruntime fuses relu, relu6 as Clip, sigmoid,
+hard_sigmoid; hard_swish runs as kernels of its own).
 """
 
 from __future__ import annotations
@@ -83,7 +88,8 @@ def suite(reduced: bool = False) -> list[Micro]:
                          (256, 256, 14), (512, 512, 7), (24, 116, 28), (58, 58, 28),
                          (116, 116, 14), (232, 232, 7), (464, 1024, 7), (160, 960, 7),
                          (960, 160, 7), (32, 192, 56), (96, 24, 56), (64, 256, 56),
-                         (1024, 1024, 14), (3, 64, 56)):
+                         (1024, 1024, 14), (3, 64, 56), (576, 144, 1), (144, 576, 1),
+                         (16, 8, 1), (96, 24, 1), (672, 168, 1), (240, 64, 1)):
         add("pointwise", *_conv(cin, cout, r), f"{cin}_{cout}_{r}")
     for c, g, r in ((240, 3, 28), (480, 3, 14), (960, 3, 7), (384, 8, 28), (768, 8, 14),
                     (1536, 8, 7), (272, 4, 28), (544, 4, 14), (200, 2, 28), (400, 2, 14),
@@ -100,10 +106,12 @@ def suite(reduced: bool = False) -> list[Micro]:
                                (3, 64, 224, 7, 2), (3, 96, 224, 11, 4), (16, 16, 56, 3, 1),
                                (32, 32, 28, 3, 1), (64, 64, 56, 3, 1), (128, 128, 28, 3, 1),
                                (256, 256, 14, 3, 1), (512, 512, 7, 3, 1), (64, 192, 28, 3, 1),
-                               (96, 256, 27, 5, 1), (48, 48, 28, 5, 1)):
+                               (96, 256, 27, 5, 1), (48, 48, 28, 5, 1), (256, 256, 56, 3, 1),
+                               (512, 512, 28, 3, 1), (512, 512, 14, 3, 1)):
         add("dense", *_conv(cin, cout, r, k, s), f"{cin}_{cout}_{r}_k{k}s{s}")
     for fin, fout in ((1024, 1000), (1280, 1000), (576, 1024), (960, 1280), (2048, 1000),
-                      (4096, 4096), (9216, 4096), (1536, 1000), (512, 10)):
+                      (4096, 4096), (9216, 4096), (1536, 1000), (512, 10), (25088, 4096),
+                      (4096, 1000), (4096, 2048)):
         add("linear", (1, fin), (f"{{op: linear, out: {fout}}}",), f"{fin}_{fout}")
     for op, c, r in (("relu", 24, 112), ("relu", 64, 56), ("relu", 128, 28), ("relu", 256, 14),
                      ("relu", 512, 7), ("relu", 32, 112), ("relu", 256, 56),
@@ -218,6 +226,42 @@ def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads
     return points, run_overhead
 
 
+def detect_epilogues(runtime: str = "onnxruntime", threads: int = 1,
+                     optimization: str = "extended") -> tuple[str, ...] | None:
+    """The activation ops the runtime runs inside the conv before them (None for torch, which
+    runs every layer as its own kernel but is modelled with the engine's folding)."""
+    if runtime != "onnxruntime":
+        return None
+    import json
+
+    from cost.bench.runtime import build
+    from cost.ops.registry import get, names
+    from cost.reference.torch_module import translates
+
+    fused = []
+    with tempfile.TemporaryDirectory(prefix="cost-epilogues-") as tmp:
+        for name in names():
+            op = get(name)
+            if op.kind != "activation" or not translates(op):
+                continue
+            micro = Micro(f"epilogue_{name}", "", (1, 8, 4, 4),
+                          ("{op: conv, out: 8, k: 1}", "{op: bn}", f"{{op: {name}}}"))
+            net = build(_profile(micro, Path(tmp)), runtime, threads,
+                        optimization=optimization, profiling=True)
+            try:
+                net.run()
+                trace = Path(net.session.end_profiling())
+                events = json.loads(trace.read_text())
+                trace.unlink(missing_ok=True)
+            finally:
+                net.close()
+            nodes = {e["name"] for e in events
+                     if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time")}
+            if len(nodes) == 1:
+                fused.append(name)
+    return tuple(fused)
+
+
 # --- fitting -------------------------------------------------------------------------------------
 
 
@@ -229,9 +273,13 @@ class Fit:
     o: float  # seconds per kernel
     e: float  # seconds per group
     errors: np.ndarray = field(repr=False)  # relative errors on the fitted points
+    cache: float = math.inf  # bytes; beyond them, also `spill` seconds per byte
+    spill: float = 0.0
 
     def predict(self, m: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
         cm, cy = self.a * m, self.b * y
+        if self.spill:
+            cy = cy + self.spill * np.maximum(0.0, y - self.cache)
         top = np.maximum(cm, cy) if self.form == "roofline" else cm + cy
         return top + self.o + self.e * g
 
@@ -297,25 +345,33 @@ def fit_roofline(m: np.ndarray, y: np.ndarray, t: np.ndarray, g: np.ndarray | No
 
 
 def fit_additive(m: np.ndarray, y: np.ndarray, t: np.ndarray, g: np.ndarray | None = None) -> Fit:
-    """t = a·m + b·y + o (+ e·g), all >= 0, by least squares on relative errors over every
-    subset of the terms."""
-    columns = [m, y, np.ones_like(t), np.zeros_like(t) if g is None else g]
+    """t = a·m + b·y + s·max(0, y − C) + o (+ e·g), all >= 0, by least squares on relative
+    errors over every subset of the terms; C (a cache size) from a grid of powers of two, tried
+    only where at least two points move more bytes than C, and kept only if it lowers the error
+    by a tenth (the data must call for it)."""
     best = None
-    for size in (4, 3, 2, 1):
-        for subset in itertools.combinations(range(4), size):
-            if any(not np.any(columns[c] > 0) for c in subset):
-                continue
-            x = np.stack([columns[c] / t for c in subset], axis=1)
-            coef, *_ = np.linalg.lstsq(x, np.ones_like(t), rcond=None)
-            if np.any(coef < 0):
-                continue
-            full = [0.0, 0.0, 0.0, 0.0]
-            for c, v in zip(subset, coef, strict=True):
-                full[c] = float(v)
-            f = Fit("additive", *full, np.zeros(len(t)))
-            f.errors = f.predict(m, y, columns[3]) / t - 1
-            if best is None or f.loss < best.loss:
-                best = f
+    caches = [math.inf] + [float(2**k) for k in range(18, 28) if np.sum(y > 2**k) >= 2
+                           and np.sum(y <= 2**k) >= 2]
+    for cache in caches:
+        spill = np.zeros_like(t) if math.isinf(cache) else np.maximum(0.0, y - cache)
+        columns = [m, y, np.ones_like(t), np.zeros_like(t) if g is None else g, spill]
+        for size in (5, 4, 3, 2, 1):
+            for subset in itertools.combinations(range(5), size):
+                if any(not np.any(columns[c] > 0) for c in subset):
+                    continue
+                x = np.stack([columns[c] / t for c in subset], axis=1)
+                coef, *_ = np.linalg.lstsq(x, np.ones_like(t), rcond=None)
+                if np.any(coef < 0):
+                    continue
+                full = [0.0] * 5
+                for c, v in zip(subset, coef, strict=True):
+                    full[c] = float(v)
+                f = Fit("additive", *full[:4], np.zeros(len(t)),
+                        cache if full[4] > 0 else math.inf, full[4])
+                f.errors = f.predict(m, y, columns[3]) / t - 1
+                margin = 0.9 if f.spill else 1.0
+                if best is None or f.loss < best.loss * margin:
+                    best = f
     assert best is not None
     return best
 
@@ -326,7 +382,9 @@ def _kind_model(f: Fit, n: int) -> KindModel:
                "max_abs_error": round(float(np.max(errors)), 4)}
     peak = math.inf if f.a <= 0 else 1 / f.a
     bandwidth = math.inf if f.b <= 0 else 1 / f.b
-    return KindModel(f.form, peak, bandwidth, max(0.0, f.o), max(0.0, f.e), quality)
+    spill = math.inf if f.spill <= 0 else 1 / f.spill
+    return KindModel(f.form, peak, bandwidth, max(0.0, f.o), max(0.0, f.e),
+                     f.cache if f.spill > 0 else math.inf, spill, quality)
 
 
 def fit(points: list[Point], run_overhead: float) -> dict[str, KindModel]:
@@ -352,7 +410,10 @@ def fit(points: list[Point], run_overhead: float) -> dict[str, KindModel]:
 def _time(model: KindModel, madds: int, nbytes: int, groups: int = 1) -> float:
     a = 0.0 if math.isinf(model.peak) else 1 / model.peak
     b = 0.0 if math.isinf(model.bandwidth) else 1 / model.bandwidth
-    top = max(a * madds, b * nbytes) if model.form == "roofline" else a * madds + b * nbytes
+    mem = b * nbytes
+    if not math.isinf(model.cache):
+        mem += max(0.0, nbytes - model.cache) / model.spill_bandwidth
+    top = max(a * madds, mem) if model.form == "roofline" else a * madds + mem
     return top + model.overhead + model.group_overhead * groups
 
 
@@ -372,6 +433,7 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
                                 repeat=repeat, min_time=min_time, clock=clock,
                                 progress=progress)
     kinds = fit(points, run)
+    epilogues = detect_epilogues(runtime, threads, optimization)
     info = runtime_info(runtime, threads, optimization if runtime == "onnxruntime" else None)
     machine = machine_info()
     calibration = {
@@ -383,7 +445,7 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
                "m/peak + y/bandwidth + overhead, whichever has the smaller squared relative error",
     }
     device = Device(name or f"{machine['cpu']} / {runtime} {threads}t", kinds, run, 4,
-                    FUSION_RULES, machine, info, calibration)
+                    FUSION_RULES, epilogues, machine, info, calibration)
     return Device.from_dict(device.as_dict()), points  # rounded as written: a YAML round trip
     #                                                     gives the same profile
 

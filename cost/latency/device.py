@@ -9,10 +9,13 @@ Per kernel kind (`KINDS`) one model of a kernel's time from its multiply-adds m,
 moves y (memory access × bytes per element) and, for convolutions, its number of groups G:
 
     roofline:  t = max(m / peak, y / bandwidth) + overhead + G · group_overhead
-    additive:  t = m / peak + y / bandwidth + overhead + G · group_overhead
+    additive:  t = m / peak + y / bandwidth + max(0, y − cache) / spill_bandwidth
+                   + overhead + G · group_overhead
 
 (`group_overhead` is 0 unless the data call for it: a runtime that runs a grouped convolution as
-one small product per group pays a fixed cost per group.)
+one small product per group pays a fixed cost per group. `cache`/`spill_bandwidth` are absent
+unless the data call for them: the bytes of a kernel beyond what the caches hold come from
+memory at a lower rate, as a fully connected layer's weights do.)
 
 `run_overhead` is added once per network run (the runtime's fixed cost of one call).
 
@@ -79,6 +82,8 @@ class KindModel:
     bandwidth: float
     overhead: float
     group_overhead: float = 0.0  # seconds per group of a convolution
+    cache: float = math.inf  # bytes a kernel moves at `bandwidth`; beyond, also at spill_bandwidth
+    spill_bandwidth: float = math.inf
     fit: dict[str, Any] = field(default_factory=dict, compare=False)  # calibration quality
 
     def __post_init__(self) -> None:
@@ -88,7 +93,7 @@ class KindModel:
         for name in ("peak", "bandwidth"):
             if not float(getattr(self, name)) > 0:
                 raise DeviceError(f"{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("overhead", "group_overhead"):
+        for name in ("overhead", "group_overhead", "cache", "spill_bandwidth"):
             if not float(getattr(self, name)) >= 0:
                 raise DeviceError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
@@ -109,11 +114,22 @@ class KindModel:
     def group_seconds(self) -> Fraction:
         return quantize(Fraction(str(self.group_overhead)))
 
+    @property
+    def spill_seconds_per_byte(self) -> Fraction:
+        return _inverse(self.spill_bandwidth)
+
+    @property
+    def cache_bytes(self) -> int | None:
+        return None if math.isinf(self.cache) else int(self.cache)
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"form": self.form, "peak": _sig(self.peak),
                                "bandwidth": _sig(self.bandwidth), "overhead": _sig(self.overhead)}
         if self.group_overhead:
             out["group_overhead"] = _sig(self.group_overhead)
+        if not math.isinf(self.cache):
+            out["cache"] = int(self.cache)
+            out["spill_bandwidth"] = _sig(self.spill_bandwidth)
         if self.fit:
             out["fit"] = dict(self.fit)
         return out
@@ -128,6 +144,7 @@ class Device:
     run_overhead: float = 0.0
     dtype_bytes: int = 4
     fusion: tuple[str, ...] = ()  # the fused-kernel rules assumed, in words
+    epilogues: tuple[str, ...] | None = None  # activations the runtime fuses (None: all)
     machine: dict[str, Any] = field(default_factory=dict, compare=False)
     runtime: dict[str, Any] = field(default_factory=dict, compare=False)
     calibration: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -152,8 +169,9 @@ class Device:
             "runtime": dict(self.runtime),
             "dtype_bytes": self.dtype_bytes,
             "fusion": list(self.fusion),
-            "units": "peak: multiply-adds/s; bandwidth: bytes/s; overhead, run_overhead: s; "
-                     "group_overhead: s per group",
+            "epilogues": None if self.epilogues is None else list(self.epilogues),
+            "units": "peak: multiply-adds/s; bandwidth, spill_bandwidth: bytes/s; cache: "
+                     "bytes; overhead, run_overhead: s; group_overhead: s per group",
             "run_overhead": _sig(self.run_overhead),
             "kinds": {k: m.as_dict() for k, m in self.kinds.items()},
             "calibration": dict(self.calibration),
@@ -191,13 +209,20 @@ class Device:
                                         _number(entry, "peak"), _number(entry, "bandwidth"),
                                         _number(entry, "overhead", 0.0),
                                         _number(entry, "group_overhead", 0.0),
+                                        _number(entry, "cache", math.inf),
+                                        _number(entry, "spill_bandwidth", math.inf),
                                         dict(entry.get("fit", {})))
             except DeviceError as e:
                 raise e.locate(file=source, where=f"kinds.{kind}") from None
+        epilogues = doc.get("epilogues")
+        if epilogues is not None and not isinstance(epilogues, list):
+            raise DeviceError("epilogues must be a list of activation op names", file=source)
         try:
             return cls(str(doc.get("name", "device")), kinds,
                        float(doc.get("run_overhead", 0.0)), int(doc.get("dtype_bytes", 4)),
-                       tuple(doc.get("fusion", ()) or ()), dict(doc.get("machine", {}) or {}),
+                       tuple(doc.get("fusion", ()) or ()),
+                       None if epilogues is None else tuple(map(str, epilogues)),
+                       dict(doc.get("machine", {}) or {}),
                        dict(doc.get("runtime", {}) or {}), dict(doc.get("calibration", {}) or {}))
         except (TypeError, ValueError) as e:
             raise DeviceError(f"bad device profile: {e}", file=source) from None

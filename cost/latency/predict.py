@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from cost.engine.fusion import FUSION_ASSUMPTION, absorbs_affine, fuse, is_epilogue
+from cost.engine.fusion import FUSION_ASSUMPTION, absorbs_affine, is_epilogue, plan
 from cost.engine.profile import Profile
 from cost.engine.walk import Layer
 from cost.latency.device import Device, KindModel
@@ -97,29 +97,42 @@ class Prediction:
 # --- kernels -------------------------------------------------------------------------------------
 
 
-def kernel_layers(profile: Profile) -> list[tuple[Layer, tuple[str, ...]]]:
-    """The layers that run a kernel after both fusion steps, with the paths folded into each."""
-    from cost.engine.fusion import folded
+def kernel_layers(profile: Profile, epilogues: tuple[str, ...] | None = None
+                  ) -> list[tuple[Layer, tuple[str, ...]]]:
+    """The layers that run a kernel after both fusion steps, with the paths folded into each.
 
-    first = folded(profile)
-    layers = fuse(profile).layers
+    `epilogues`: the activations (op names) the runtime fuses into a conv/linear; None: all of
+    them (the engine's assumption, `cost.engine.fusion`). An activation not listed runs as a
+    kernel of its own even after a folded bn. The absorbing layer carries the bias it gains.
+    """
+    layers = profile.layers
+    fused = {i: t for i, t in plan(layers).into.items()
+             if epilogues is None or not is_epilogue(layers[i]) or layers[i].op in epilogues}
     consumers = Counter(src for layer in layers for src, _ in layer.sources if src >= 0)
-    into: dict[int, int] = {}
-    for i, layer in enumerate(layers):
-        if not is_epilogue(layer):
+    with_epilogue = {t for i, t in fused.items() if is_epilogue(layers[i])}
+    for i, layer in enumerate(layers):  # the runtime's rule: an activation right after a conv
+        if i in fused or not is_epilogue(layer):
+            continue
+        if epilogues is not None and layer.op not in epilogues:
             continue
         (src, _), = layer.sources
-        if src < 0 or consumers[src] != 1 or src in into.values():
+        if src < 0 or consumers[src] != 1:
             continue
-        producer = layers[src]
-        if absorbs_affine(producer) and src not in into:
-            into[i] = src
+        target = fused.get(src, src)
+        if absorbs_affine(layers[target]) and target not in with_epilogue:
+            fused[i] = target
+            with_epilogue.add(target)
+    affine = {t for i, t in fused.items() if not is_epilogue(layers[i])}
     out = []
     for i, layer in enumerate(layers):
-        if i in into or type(layer.node).view:
+        if i in fused or type(layer.node).view:
             continue
-        extra = tuple(layers[j].path for j, t in into.items() if t == i)
-        out.append((layer, first.get(layer.path, ()) + extra))
+        if i in affine:  # a folded bn's shift became its bias
+            node = layer.node.with_bias()
+            if node is not layer.node:
+                layer = dataclasses.replace(layer, node=node,
+                                            cost=node.cost(layer.in_shapes, layer.out_shapes))
+        out.append((layer, tuple(layers[j].path for j in sorted(fused) if fused[j] == i)))
     return out
 
 
@@ -177,8 +190,11 @@ def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any) -> tuple[Any,
     a, b = model.seconds_per_madd, model.seconds_per_byte
     o, e = model.overhead_seconds, model.group_seconds
     compute, memory = madds * a, nbytes * b
+    cache, spill = model.cache_bytes, model.spill_seconds_per_byte
     if is_concrete(compute) and is_concrete(memory) and is_concrete(groups):
         compute, memory = Fraction(compute), Fraction(memory)
+        if cache is not None:
+            memory += max(0, nbytes - cache) * spill
         fixed = o + Fraction(groups) * e
         top = max(compute, memory) if model.form == "roofline" else compute + memory
         return compute, memory, fixed, top + fixed
@@ -186,6 +202,8 @@ def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any) -> tuple[Any,
     r = s.Rational
     compute = to_sympy(madds) * r(a.numerator, a.denominator)
     memory = to_sympy(nbytes) * r(b.numerator, b.denominator)
+    if cache is not None:
+        memory += s.Max(0, to_sympy(nbytes) - cache) * r(spill.numerator, spill.denominator)
     fixed = r(o.numerator, o.denominator) + to_sympy(groups) * r(e.numerator, e.denominator)
     top = s.Max(compute, memory) if model.form == "roofline" else compute + memory
     return compute, memory, fixed, top + fixed
@@ -194,7 +212,7 @@ def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any) -> tuple[Any,
 def predict(profile: Profile, device: Device) -> Prediction:
     """Per-kernel predicted times of `profile` on `device`, and the total (see the docstring)."""
     kernels = []
-    for layer, folded_paths in kernel_layers(profile):
+    for layer, folded_paths in kernel_layers(profile, device.epilogues):
         kind = kind_of(layer)
         madds = layer.cost.madds
         nbytes = layer.cost.mem * device.dtype_bytes

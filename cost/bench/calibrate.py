@@ -18,6 +18,14 @@ both minimise the squared relative error; the form with the smaller one is kept 
 Kinds without multiply-adds fit y·b + o. The per-run overhead comes from two trivial networks
 (1 and 5 tiny activations): run = t1 − (t5 − t1)/4.
 
+Kernels measured alone run on data that stay in the caches from one run to the next; inside a
+network the other layers' tensors and weights have been through the caches in between. A few
+*composite* micro-benchmarks (short chains of the same kernel kinds: expand-depthwise-project
+with a shortcut, split-conv-concat-shuffle, grouped conv-shuffle-depthwise-grouped conv, dense
+3×3 stacks, a stem; none is an evaluated network) measure that: the median ratio of their
+measured kernel time to the sum of their kernels' fitted times is the *context factor*, and
+every kind's rates and overheads are scaled by it (recorded in `calibration`).
+
 Which activations the runtime fuses into the conv before them is detected, not assumed
 (`detect_epilogues`): a conv, bn and each registered activation are built and the runtime's
 profiler says whether one kernel ran or two (onnxruntime fuses relu, relu6 as Clip, sigmoid,
@@ -226,6 +234,51 @@ def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads
     return points, run_overhead
 
 
+def composites(reduced: bool = False) -> list[Micro]:
+    """Short chains of mixed kernels (see the module docstring); never an evaluated network."""
+    out = []
+    sizes = ((16, 56), (32, 28)) if reduced else ((16, 56), (24, 56), (32, 28), (64, 14),
+                                                   (96, 14), (160, 7))
+    for c, r in sizes:
+        out.append(Micro(f"chain_inverted_{c}_{r}", "", (1, c, r, r), (
+            f"{{id: a, op: conv, out: {4 * c}, k: 1}}", "{op: bn}", "{op: relu6}",
+            "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}", "{op: relu6}",
+            f"{{op: conv, out: {c}, k: 1}}", "{op: bn}", "{op: add, in: [x, prev]}")))
+    if reduced:
+        return out
+    for c, r in ((116, 28), (232, 14), (48, 28), (176, 28)):
+        out.append(Micro(f"chain_split_{c}_{r}", "", (1, c, r, r), (
+            "{id: split, op: channel_split, parts: 2}",
+            f"{{op: conv, in: split.1, out: {c // 2}, k: 1}}", "{op: bn}", "{op: relu}",
+            "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}",
+            f"{{op: conv, out: {c // 2}, k: 1}}", "{op: bn}", "{op: relu}",
+            "{op: concat, in: [split.0, prev]}", "{op: channel_shuffle, groups: 2}")))
+    for c, g, r in ((240, 3, 28), (480, 3, 14), (384, 8, 14), (200, 2, 28)):
+        out.append(Micro(f"chain_grouped_{c}_g{g}_{r}", "", (1, c, r, r), (
+            f"{{op: conv, out: {c // 4}, k: 1, groups: {g}}}", "{op: bn}", "{op: relu}",
+            f"{{op: channel_shuffle, groups: {g}}}",
+            "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}",
+            f"{{op: conv, out: {c}, k: 1, groups: {g}}}", "{op: bn}",
+            "{op: add, in: [x, prev]}", "{op: relu}")))
+    for c, r in ((32, 56), (64, 28), (128, 14), (256, 7)):
+        out.append(Micro(f"chain_dense_{c}_{r}", "", (1, c, r, r), (
+            "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}",
+            "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}",
+            "{op: maxpool, k: 2, stride: 2}")))
+    for c, r in ((24, 160), (32, 224)):
+        out.append(Micro(f"chain_stem_{c}_{r}", "", (1, 3, r, r), (
+            f"{{op: conv, out: {c}, k: 3, stride: 2, pad: 1}}", "{op: bn}", "{op: relu}",
+            "{op: maxpool, k: 3, stride: 2, pad: 1}", f"{{op: conv, out: {2 * c}, k: 1}}",
+            "{op: bn}", "{op: relu}", "{op: global_avgpool}", "{op: flatten}",
+            "{op: linear, out: 100}")))
+    return out
+
+
+def context_factor(chains: list[tuple[str, float, float]]) -> float:
+    """The median of measured kernel time over the sum of fitted kernel times."""
+    return float(np.median([measured / predicted for _, measured, predicted in chains]))
+
+
 def detect_epilogues(runtime: str = "onnxruntime", threads: int = 1,
                      optimization: str = "extended") -> tuple[str, ...] | None:
     """The activation ops the runtime runs inside the conv before them (None for torch, which
@@ -260,6 +313,36 @@ def detect_epilogues(runtime: str = "onnxruntime", threads: int = 1,
             if len(nodes) == 1:
                 fused.append(name)
     return tuple(fused)
+
+
+def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
+                   epilogues: tuple[str, ...] | None, run_overhead: float,
+                   runtime: str = "onnxruntime", threads: int = 1, *,
+                   optimization: str = "extended", repeat: int = REPEAT,
+                   min_time: float = MIN_TIME, clock: str = "wall",
+                   dtype_bytes: int = 4) -> list[tuple[str, float, float]]:
+    """Per composite: (name, measured time − run overhead, sum of its kernels' fitted times);
+    composites with a kind that was not fitted are left out."""
+    from cost.bench.bench import measure
+    from cost.bench.runtime import build
+
+    out = []
+    with tempfile.TemporaryDirectory(prefix="cost-chains-") as tmp:
+        for chain in chains:
+            p = _profile(chain, Path(tmp))
+            layers = [layer for layer, _ in kernel_layers(p, epilogues)]
+            if any(str(kind_of(layer)) not in kinds for layer in layers):
+                continue
+            fitted = sum(_time(kinds[str(kind_of(layer))], int(layer.cost.madds),
+                               int(layer.cost.mem) * dtype_bytes, int(groups_of(layer)))
+                         for layer in layers)
+            net = build(p, runtime, threads, optimization=optimization)
+            try:
+                t = measure(net.run, repeat=repeat, min_time=min_time, clock=clock).median
+            finally:
+                net.close()
+            out.append((chain.name, max(t - run_overhead, 1e-9), fitted))
+    return out
 
 
 # --- fitting -------------------------------------------------------------------------------------
@@ -434,6 +517,11 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
                                 progress=progress)
     kinds = fit(points, run)
     epilogues = detect_epilogues(runtime, threads, optimization)
+    chains = measure_chains(composites(reduced), kinds, epilogues, run, runtime, threads,
+                            optimization=optimization, repeat=repeat, min_time=min_time,
+                            clock=clock)
+    factor = context_factor(chains) if chains else 1.0
+    kinds = {k: scaled(m, factor) for k, m in kinds.items()}
     info = runtime_info(runtime, threads, optimization if runtime == "onnxruntime" else None)
     machine = machine_info()
     calibration = {
@@ -443,11 +531,24 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "fit": "per kind: roofline max(m/peak, y/bandwidth) + overhead or additive "
                "m/peak + y/bandwidth + overhead, whichever has the smaller squared relative error",
+        "composites": len(chains),
+        "context_factor": round(factor, 4),
     }
     device = Device(name or f"{machine['cpu']} / {runtime} {threads}t", kinds, run, 4,
                     FUSION_RULES, epilogues, machine, info, calibration)
     return Device.from_dict(device.as_dict()), points  # rounded as written: a YAML round trip
     #                                                     gives the same profile
+
+
+def scaled(model: KindModel, factor: float) -> KindModel:
+    """Every time of the model multiplied by `factor` (rates divided by it)."""
+    import dataclasses
+
+    return dataclasses.replace(model, peak=model.peak / factor,
+                               bandwidth=model.bandwidth / factor,
+                               overhead=model.overhead * factor,
+                               group_overhead=model.group_overhead * factor,
+                               spill_bandwidth=model.spill_bandwidth / factor)
 
 
 __all__ = ["KINDS", "Micro", "Point", "calibrate", "fit", "measure_suite", "suite"]

@@ -154,8 +154,9 @@ def main() -> int:
         "baseline: memory access only": (fit_baseline([mem], t), mem),
         "baseline: madds + memory access": (fit_baseline([madds, mem], t), None),
     }
-    for key, (pred, _) in models.items():
-        df[key.split(": ")[-1].replace(" ", "_").replace("(", "").replace(")", "")] = pred
+    for column, (pred, _) in zip(("predicted", "fit_madds", "fit_mem", "fit_madds_mem"),
+                                 models.values(), strict=True):
+        df[column] = pred
     df.to_csv(out / "latency_networks.csv", index=False)
 
     load_after = os.getloadavg()

@@ -22,9 +22,11 @@ Kernels measured alone run on data that stay in the caches from one run to the n
 network the other layers' tensors and weights have been through the caches in between. A few
 *composite* micro-benchmarks (short chains of the same kernel kinds: expand-depthwise-project
 with a shortcut, split-conv-concat-shuffle, grouped conv-shuffle-depthwise-grouped conv, dense
-3×3 stacks, a stem; none is an evaluated network) measure that: the median ratio of their
-measured kernel time to the sum of their kernels' fitted times is the *context factor*, and
-every kind's rates and overheads are scaled by it (recorded in `calibration`).
+3×3 stacks, a stem; none is an evaluated network) measure that, with chains of many distinct
+weights (1×1 convs on small maps, fully connected stacks, gates) beside them:
+measured ≈ k·(sum of the kernels' fitted times) + c·(weight bytes), fitted by least squares;
+every kind's rates and overheads are scaled by the *context factor* k (recorded in
+`calibration`), and 1/c is the device's `weight_bandwidth`.
 
 Which activations the runtime fuses into the conv before them is detected, not assumed
 (`detect_epilogues`): a conv, bn and each registered activation are built and the runtime's
@@ -265,6 +267,19 @@ def composites(reduced: bool = False) -> list[Micro]:
             "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}",
             "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}",
             "{op: maxpool, k: 2, stride: 2}")))
+    for c, r in ((96, 14), (240, 14), (576, 7), (960, 7)):
+        out.append(Micro(f"chain_gate_{c}_{r}", "", (1, c, r, r), (
+            "{op: global_avgpool}", f"{{op: conv, out: {c // 4}, k: 1, bias: true}}",
+            "{op: relu}", f"{{op: conv, out: {c}, k: 1, bias: true}}", "{op: hard_sigmoid}",
+            "{op: mul, in: [x, prev]}")))
+    for c, r, n in ((512, 1, 8), (1024, 1, 8), (512, 7, 6), (960, 7, 6), (256, 14, 6)):
+        out.append(Micro(f"chain_pointwise_{c}_{r}x{n}", "", (1, c, r, r),
+                         ("{op: conv, k: 1}", "{op: bn}", "{op: relu}") * n))
+    for fin, n in ((1024, 6), (2048, 4)):
+        out.append(Micro(f"chain_linear_{fin}x{n}", "", (1, fin),
+                         (f"{{op: linear, out: {fin}}}", "{op: relu}") * n))
+    out.append(Micro("chain_dense_512_7x3", "", (1, 512, 7, 7),
+                     ("{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}") * 3))
     for c, r in ((24, 160), (32, 224)):
         out.append(Micro(f"chain_stem_{c}_{r}", "", (1, 3, r, r), (
             f"{{op: conv, out: {c}, k: 3, stride: 2, pad: 1}}", "{op: bn}", "{op: relu}",
@@ -274,9 +289,22 @@ def composites(reduced: bool = False) -> list[Micro]:
     return out
 
 
-def context_factor(chains: list[tuple[str, float, float]]) -> float:
-    """The median of measured kernel time over the sum of fitted kernel times."""
-    return float(np.median([measured / predicted for _, measured, predicted in chains]))
+def context(chains: list[tuple[str, float, float, float]]) -> tuple[float, float]:
+    """(k, c) >= 0 minimising the squared relative error of measured ≈ k·fitted + c·weights over
+    the composites: the context factor and the in-network seconds per weight byte."""
+    t = np.array([m for _, m, _, _ in chains])
+    f = np.array([p for _, _, p, _ in chains])
+    w = np.array([b for _, _, _, b in chains])
+    best, loss = (1.0, 0.0), math.inf
+    for columns in ((f, w), (f,)):
+        x = np.stack([c / t for c in columns], axis=1)
+        coef, *_ = np.linalg.lstsq(x, np.ones_like(t), rcond=None)
+        if np.any(coef < 0):
+            continue
+        err = float(np.sum((x @ coef - 1) ** 2))
+        if err < loss:
+            best, loss = (float(coef[0]), float(coef[1]) if len(coef) > 1 else 0.0), err
+    return best
 
 
 def detect_epilogues(runtime: str = "onnxruntime", threads: int = 1,
@@ -321,8 +349,8 @@ def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
                    optimization: str = "extended", repeat: int = REPEAT,
                    min_time: float = MIN_TIME, clock: str = "wall",
                    dtype_bytes: int = 4) -> list[tuple[str, float, float]]:
-    """Per composite: (name, measured time − run overhead, sum of its kernels' fitted times);
-    composites with a kind that was not fitted are left out."""
+    """Per composite: (name, measured time − run overhead, sum of its kernels' fitted times, its
+    weight bytes); composites with a kind that was not fitted are left out."""
     from cost.bench.bench import measure
     from cost.bench.runtime import build
 
@@ -341,7 +369,8 @@ def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
                 t = measure(net.run, repeat=repeat, min_time=min_time, clock=clock).median
             finally:
                 net.close()
-            out.append((chain.name, max(t - run_overhead, 1e-9), fitted))
+            weights = sum(int(layer.cost.params) * dtype_bytes for layer in layers)
+            out.append((chain.name, max(t - run_overhead, 1e-9), fitted, weights))
     return out
 
 
@@ -520,7 +549,7 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
     chains = measure_chains(composites(reduced), kinds, epilogues, run, runtime, threads,
                             optimization=optimization, repeat=repeat, min_time=min_time,
                             clock=clock)
-    factor = context_factor(chains) if chains else 1.0
+    factor, per_weight_byte = context(chains) if chains else (1.0, 0.0)
     kinds = {k: scaled(m, factor) for k, m in kinds.items()}
     info = runtime_info(runtime, threads, optimization if runtime == "onnxruntime" else None)
     machine = machine_info()
@@ -534,8 +563,9 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
         "composites": len(chains),
         "context_factor": round(factor, 4),
     }
+    weight_bandwidth = 1 / per_weight_byte if per_weight_byte > 0 else math.inf
     device = Device(name or f"{machine['cpu']} / {runtime} {threads}t", kinds, run, 4,
-                    FUSION_RULES, epilogues, machine, info, calibration)
+                    weight_bandwidth, FUSION_RULES, epilogues, machine, info, calibration)
     return Device.from_dict(device.as_dict()), points  # rounded as written: a YAML round trip
     #                                                     gives the same profile
 

@@ -17,7 +17,9 @@ one small product per group pays a fixed cost per group. `cache`/`spill_bandwidt
 unless the data call for them: the bytes of a kernel beyond what the caches hold come from
 memory at a lower rate, as a fully connected layer's weights do.)
 
-`run_overhead` is added once per network run (the runtime's fixed cost of one call).
+`run_overhead` is added once per network run (the runtime's fixed cost of one call), and
+`weight_bandwidth` charges every kernel's weight bytes once more: in a network, a layer's weights
+have left the caches since the previous run, while a micro-benchmark keeps them warm.
 
 >>> d = Device.from_dict({"device": 1, "name": "toy", "kinds": {"pointwise": {
 ...     "form": "roofline", "peak": 1e10, "bandwidth": 1e10, "overhead": 1e-6}}})
@@ -143,6 +145,7 @@ class Device:
     kinds: dict[str, KindModel]
     run_overhead: float = 0.0
     dtype_bytes: int = 4
+    weight_bandwidth: float = math.inf  # bytes/s of a layer's weights inside a network
     fusion: tuple[str, ...] = ()  # the fused-kernel rules assumed, in words
     epilogues: tuple[str, ...] | None = None  # activations the runtime fuses (None: all)
     machine: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -155,6 +158,10 @@ class Device:
                               f"{kind!r}", where=where,
                               hint="calibrate again with the full suite (cost calibrate)")
         return self.kinds[kind]
+
+    @property
+    def weight_seconds_per_byte(self) -> Fraction:
+        return _inverse(self.weight_bandwidth)
 
     @property
     def run_overhead_seconds(self) -> Fraction:
@@ -173,6 +180,7 @@ class Device:
             "units": "peak: multiply-adds/s; bandwidth, spill_bandwidth: bytes/s; cache: "
                      "bytes; overhead, run_overhead: s; group_overhead: s per group",
             "run_overhead": _sig(self.run_overhead),
+            "weight_bandwidth": _sig(self.weight_bandwidth),
             "kinds": {k: m.as_dict() for k, m in self.kinds.items()},
             "calibration": dict(self.calibration),
         }
@@ -218,8 +226,12 @@ class Device:
         if epilogues is not None and not isinstance(epilogues, list):
             raise DeviceError("epilogues must be a list of activation op names", file=source)
         try:
+            weight_bandwidth = float(doc.get("weight_bandwidth", math.inf))
+            if not weight_bandwidth > 0:
+                raise DeviceError("weight_bandwidth must be positive", file=source)
             return cls(str(doc.get("name", "device")), kinds,
                        float(doc.get("run_overhead", 0.0)), int(doc.get("dtype_bytes", 4)),
+                       weight_bandwidth,
                        tuple(doc.get("fusion", ()) or ()),
                        None if epilogues is None else tuple(map(str, epilogues)),
                        dict(doc.get("machine", {}) or {}),

@@ -16,9 +16,11 @@ from op names, and its time is its kind's model in the device profile (`cost.lat
 with m the kernel's multiply-adds, y its memory access in bytes (elements × dtype_bytes), G its
 groups (a convolution's in-channels over its weight's; 1 for other kernels), a and b the device's
 seconds per multiply-add and per byte (1/peak, 1/bandwidth, as exact attoseconds), o its
-per-kernel overhead and e its per-group overhead. The network's latency is `run_overhead` plus
-the sum over kernels. Its bound is the largest of the three terms (compute m·a, memory y·b,
-overhead o + G·e).
+per-kernel overhead and e its per-group overhead; plus, for a kernel with weights, w·c: its
+weight bytes w at the device's in-network weight rate c (1/weight_bandwidth: in a network a
+layer's weights have left the caches since the last run, unlike in a micro-benchmark). The
+network's latency is `run_overhead` plus the sum over kernels. Its bound is the largest of the
+three terms (compute m·a, memory y·b + w·c, overhead o + G·e).
 
 For a symbolic profile the same sum is a closed form (sympy `Max`, and `Piecewise` where a kind
 depends on a free symbol, e.g. groups g = 1 or not), which `cost.design` sweeps and solves exactly.
@@ -186,7 +188,10 @@ def groups_of(layer: Layer) -> Any:
     return s.cancel(to_sympy(cin) / to_sympy(shape[1]))
 
 
-def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any) -> tuple[Any, Any, Any, Any]:
+def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any, wbytes: Any = 0,
+           cold: Fraction = Fraction(0)) -> tuple[Any, Any, Any, Any]:
+    """(compute, memory, fixed, time) of one kernel; memory includes the weights' in-network
+    term wbytes·cold, added outside the roofline's max."""
     a, b = model.seconds_per_madd, model.seconds_per_byte
     o, e = model.overhead_seconds, model.group_seconds
     compute, memory = madds * a, nbytes * b
@@ -197,7 +202,8 @@ def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any) -> tuple[Any,
             memory += max(0, nbytes - cache) * spill
         fixed = o + Fraction(groups) * e
         top = max(compute, memory) if model.form == "roofline" else compute + memory
-        return compute, memory, fixed, top + fixed
+        weights = Fraction(wbytes) * cold
+        return compute, memory + weights, fixed, top + fixed + weights
     s = sp()
     r = s.Rational
     compute = to_sympy(madds) * r(a.numerator, a.denominator)
@@ -206,7 +212,8 @@ def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any) -> tuple[Any,
         memory += s.Max(0, to_sympy(nbytes) - cache) * r(spill.numerator, spill.denominator)
     fixed = r(o.numerator, o.denominator) + to_sympy(groups) * r(e.numerator, e.denominator)
     top = s.Max(compute, memory) if model.form == "roofline" else compute + memory
-    return compute, memory, fixed, top + fixed
+    weights = to_sympy(wbytes) * r(cold.numerator, cold.denominator)
+    return compute, memory + weights, fixed, top + fixed + weights
 
 
 def predict(profile: Profile, device: Device) -> Prediction:
@@ -217,13 +224,14 @@ def predict(profile: Profile, device: Device) -> Prediction:
         madds = layer.cost.madds
         nbytes = layer.cost.mem * device.dtype_bytes
         groups = groups_of(layer)
+        extra = (layer.cost.params * device.dtype_bytes, device.weight_seconds_per_byte)
         if isinstance(kind, str):
             compute, memory, overhead, time = _terms(device.model(kind, layer.path), madds,
-                                                     nbytes, groups)
+                                                     nbytes, groups, *extra)
         else:  # a Piecewise over kinds: each branch timed by its own model
             s = sp()
-            branches = [(_terms(device.model(str(k), layer.path), madds, nbytes, groups), c)
-                        for k, c in kind.args]
+            branches = [(_terms(device.model(str(k), layer.path), madds, nbytes, groups,
+                                *extra), c) for k, c in kind.args]
             compute, memory, overhead, time = (
                 s.Piecewise(*((to_sympy(t[i]), c) for t, c in branches)) for i in range(4))
         kernels.append(Kernel(layer.path, layer.op, kind, folded_paths, madds, nbytes, groups,

@@ -44,7 +44,8 @@ def hand_device(**changes: object) -> Device:
                  "overhead": float(f"{i + 1}e-6"),
                  "group_overhead": 1e-7 if k in ("depthwise", "grouped") else 0}
              for i, k in enumerate(KINDS)}
-    doc = {"device": 1, "name": "hand", "run_overhead": 5e-6, "kinds": kinds, **changes}
+    doc = {"device": 1, "name": "hand", "run_overhead": 5e-6, "weight_bandwidth": 1e10,
+           "kinds": kinds, **changes}
     return Device.from_dict(doc)
 
 
@@ -103,10 +104,12 @@ def test_prediction_equals_the_formula_per_kernel_exactly(tiny: Path) -> None:
         compute, memory = madds / Fraction(m.peak), nbytes / Fraction(m.bandwidth)
         top = max(compute, memory) if m.form == "roofline" else compute + memory
         groups = Fraction(groups_of(layer))
-        expected = top + Fraction(str(m.overhead)) + groups * Fraction(str(m.group_overhead))
+        fixed = Fraction(str(m.overhead)) + groups * Fraction(str(m.group_overhead))
+        weights = Fraction(layer.cost.params * 4) / Fraction(d.weight_bandwidth)
+        expected = max(top, weights) + fixed
         assert k.time == expected, k.path
-        assert k.bound == max(("compute", compute), ("memory", memory),
-                              ("overhead", expected - top), key=lambda x: x[1])[0]
+        assert k.bound == max(("compute", compute), ("memory", max(memory, weights)),
+                              ("overhead", fixed), key=lambda x: x[1])[0]
         total += expected
     assert pred.total == total == latency(p, d)
     assert groups_of(layers[2][0]) == 8  # the depthwise conv on 8 channels

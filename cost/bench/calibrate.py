@@ -24,9 +24,10 @@ network the other layers' tensors and weights have been through the caches in be
 with a shortcut, split-conv-concat-shuffle, grouped conv-shuffle-depthwise-grouped conv, dense
 3×3 stacks, a stem; none is an evaluated network) measure that, with chains of many distinct
 weights (1×1 convs on small maps, fully connected stacks, gates) beside them:
-measured ≈ k·(sum of the kernels' fitted times) + c·(weight bytes), fitted by least squares;
-every kind's rates and overheads are scaled by the *context factor* k (recorded in
-`calibration`), and 1/c is the device's `weight_bandwidth`.
+measured ≈ sum over kernels of max(k·fitted, c·weight bytes) (+ k·overheads), fitted by a grid
+search; every kind's rates and overheads are scaled by the *context factor* k (recorded in
+`calibration`), and 1/c is the device's `weight_bandwidth`, a ceiling for weight-streaming
+kernels (fully connected layers, 1×1 convs on 1×1 maps).
 
 Which activations the runtime fuses into the conv before them is detected, not assumed
 (`detect_epilogues`): a conv, bn and each registered activation are built and the runtime's
@@ -120,7 +121,7 @@ def suite(reduced: bool = False) -> list[Micro]:
                                (512, 512, 28, 3, 1), (512, 512, 14, 3, 1)):
         add("dense", *_conv(cin, cout, r, k, s), f"{cin}_{cout}_{r}_k{k}s{s}")
     for fin, fout in ((1024, 1000), (1280, 1000), (576, 1024), (960, 1280), (2048, 1000),
-                      (4096, 4096), (9216, 4096), (1536, 1000), (512, 10), (25088, 4096),
+                      (4096, 4096), (9216, 4096), (1536, 1000), (512, 10),
                       (4096, 1000), (4096, 2048)):
         add("linear", (1, fin), (f"{{op: linear, out: {fout}}}",), f"{fin}_{fout}")
     for op, c, r in (("relu", 24, 112), ("relu", 64, 56), ("relu", 128, 28), ("relu", 256, 14),
@@ -289,22 +290,25 @@ def composites(reduced: bool = False) -> list[Micro]:
     return out
 
 
-def context(chains: list[tuple[str, float, float, float]]) -> tuple[float, float]:
-    """(k, c) >= 0 minimising the squared relative error of measured ≈ k·fitted + c·weights over
-    the composites: the context factor and the in-network seconds per weight byte."""
-    t = np.array([m for _, m, _, _ in chains])
-    f = np.array([p for _, _, p, _ in chains])
-    w = np.array([b for _, _, _, b in chains])
-    best, loss = (1.0, 0.0), math.inf
-    for columns in ((f, w), (f,)):
-        x = np.stack([c / t for c in columns], axis=1)
-        coef, *_ = np.linalg.lstsq(x, np.ones_like(t), rcond=None)
-        if np.any(coef < 0):
-            continue
-        err = float(np.sum((x @ coef - 1) ** 2))
-        if err < loss:
-            best, loss = (float(coef[0]), float(coef[1]) if len(coef) > 1 else 0.0), err
-    return best
+def context(chains: list[tuple[str, float, list[tuple[float, float, float]]]]
+            ) -> tuple[float, float]:
+    """(k, c) minimising the squared relative error over the composites of
+    measured ≈ sum over kernels of max(k·top, c·weight bytes) + k·fixed (top, fixed: the
+    kernel's fitted terms): the context factor and the in-network seconds per weight byte (0:
+    no weight ceiling), by a grid search (k from 0.7 to 1.5, c log-spaced)."""
+    t = np.array([m for _, m, _ in chains])
+    width = max(len(k) for _, _, k in chains)
+    top, fixed, w = (np.zeros((len(chains), width)) for _ in range(3))
+    for i, (_, _, kernels) in enumerate(chains):
+        for j, (tp, fx, wb) in enumerate(kernels):
+            top[i, j], fixed[i, j], w[i, j] = tp, fx, wb
+    ks = np.linspace(0.7, 1.5, 81)
+    cs = np.concatenate([[0.0], np.logspace(-13, -9, 81)])
+    pred = (np.maximum(ks[:, None, None, None] * top, cs[None, :, None, None] * w)
+            + ks[:, None, None, None] * fixed).sum(-1)
+    loss = (((pred - t) / t) ** 2).sum(-1)
+    i, j = np.unravel_index(np.argmin(loss), loss.shape)
+    return float(ks[i]), float(cs[j])
 
 
 def detect_epilogues(runtime: str = "onnxruntime", threads: int = 1,
@@ -349,8 +353,9 @@ def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
                    optimization: str = "extended", repeat: int = REPEAT,
                    min_time: float = MIN_TIME, clock: str = "wall",
                    dtype_bytes: int = 4) -> list[tuple[str, float, float]]:
-    """Per composite: (name, measured time − run overhead, sum of its kernels' fitted times, its
-    weight bytes); composites with a kind that was not fitted are left out."""
+    """Per composite: (name, measured time − run overhead, per kernel (fitted time without its
+    fixed part, its fixed part, its weight bytes)); composites with a kind that was not fitted
+    are left out."""
     from cost.bench.bench import measure
     from cost.bench.runtime import build
 
@@ -361,16 +366,19 @@ def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
             layers = [layer for layer, _ in kernel_layers(p, epilogues)]
             if any(str(kind_of(layer)) not in kinds for layer in layers):
                 continue
-            fitted = sum(_time(kinds[str(kind_of(layer))], int(layer.cost.madds),
-                               int(layer.cost.mem) * dtype_bytes, int(groups_of(layer)))
-                         for layer in layers)
+            terms = []
+            for layer in layers:
+                model = kinds[str(kind_of(layer))]
+                g = int(groups_of(layer))
+                fixed = model.overhead + model.group_overhead * g
+                total = _time(model, int(layer.cost.madds), int(layer.cost.mem) * dtype_bytes, g)
+                terms.append((total - fixed, fixed, int(layer.cost.params) * dtype_bytes))
             net = build(p, runtime, threads, optimization=optimization)
             try:
                 t = measure(net.run, repeat=repeat, min_time=min_time, clock=clock).median
             finally:
                 net.close()
-            weights = sum(int(layer.cost.params) * dtype_bytes for layer in layers)
-            out.append((chain.name, max(t - run_overhead, 1e-9), fitted, weights))
+            out.append((chain.name, max(t - run_overhead, 1e-9), terms))
     return out
 
 

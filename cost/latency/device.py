@@ -18,8 +18,9 @@ unless the data call for them: the bytes of a kernel beyond what the caches hold
 memory at a lower rate, as a fully connected layer's weights do.)
 
 `run_overhead` is added once per network run (the runtime's fixed cost of one call), and
-`weight_bandwidth` charges every kernel's weight bytes once more: in a network, a layer's weights
-have left the caches since the previous run, while a micro-benchmark keeps them warm.
+`weight_bandwidth` is one more ceiling for every kernel with weights, max(model, weight bytes /
+weight_bandwidth): in a network a layer's weights have left the caches since the previous run,
+while a micro-benchmark keeps them warm.
 
 >>> d = Device.from_dict({"device": 1, "name": "toy", "kinds": {"pointwise": {
 ...     "form": "roofline", "peak": 1e10, "bandwidth": 1e10, "overhead": 1e-6}}})

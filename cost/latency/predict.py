@@ -16,11 +16,13 @@ from op names, and its time is its kind's model in the device profile (`cost.lat
 with m the kernel's multiply-adds, y its memory access in bytes (elements × dtype_bytes), G its
 groups (a convolution's in-channels over its weight's; 1 for other kernels), a and b the device's
 seconds per multiply-add and per byte (1/peak, 1/bandwidth, as exact attoseconds), o its
-per-kernel overhead and e its per-group overhead; plus, for a kernel with weights, w·c: its
-weight bytes w at the device's in-network weight rate c (1/weight_bandwidth: in a network a
-layer's weights have left the caches since the last run, unlike in a micro-benchmark). The
-network's latency is `run_overhead` plus the sum over kernels. Its bound is the largest of the
-three terms (compute m·a, memory y·b + w·c, overhead o + G·e).
+per-kernel overhead and e its per-group overhead. A kernel with weights has one more ceiling,
+w·c: its weight bytes w streamed at the device's in-network weight rate c (1/weight_bandwidth:
+in a network a layer's weights have left the caches since the last run, unlike in a
+micro-benchmark; it binds where each weight is used a few times only: fully connected layers,
+1×1 convs on 1×1 maps), so t = max(model, w·c) + o + G·e. The network's latency is
+`run_overhead` plus the sum over kernels. Its bound is the largest of the three terms (compute
+m·a, memory max(y·b, w·c), overhead o + G·e).
 
 For a symbolic profile the same sum is a closed form (sympy `Max`, and `Piecewise` where a kind
 depends on a free symbol, e.g. groups g = 1 or not), which `cost.design` sweeps and solves exactly.
@@ -190,8 +192,9 @@ def groups_of(layer: Layer) -> Any:
 
 def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any, wbytes: Any = 0,
            cold: Fraction = Fraction(0)) -> tuple[Any, Any, Any, Any]:
-    """(compute, memory, fixed, time) of one kernel; memory includes the weights' in-network
-    term wbytes·cold, added outside the roofline's max."""
+    """(compute, memory, fixed, time) of one kernel; the weights' in-network streaming time
+    wbytes·cold is one more ceiling: time = max(model's top, wbytes·cold) + fixed, and memory
+    is reported as the larger of the two memory terms."""
     a, b = model.seconds_per_madd, model.seconds_per_byte
     o, e = model.overhead_seconds, model.group_seconds
     compute, memory = madds * a, nbytes * b
@@ -203,7 +206,7 @@ def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any, wbytes: Any =
         fixed = o + Fraction(groups) * e
         top = max(compute, memory) if model.form == "roofline" else compute + memory
         weights = Fraction(wbytes) * cold
-        return compute, memory + weights, fixed, top + fixed + weights
+        return compute, max(memory, weights), fixed, max(top, weights) + fixed
     s = sp()
     r = s.Rational
     compute = to_sympy(madds) * r(a.numerator, a.denominator)
@@ -213,7 +216,7 @@ def _terms(model: KindModel, madds: Any, nbytes: Any, groups: Any, wbytes: Any =
     fixed = r(o.numerator, o.denominator) + to_sympy(groups) * r(e.numerator, e.denominator)
     top = s.Max(compute, memory) if model.form == "roofline" else compute + memory
     weights = to_sympy(wbytes) * r(cold.numerator, cold.denominator)
-    return compute, memory + weights, fixed, top + fixed + weights
+    return compute, s.Max(memory, weights), fixed, s.Max(top, weights) + fixed
 
 
 def predict(profile: Profile, device: Device) -> Prediction:

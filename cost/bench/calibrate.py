@@ -127,7 +127,9 @@ def suite(reduced: bool = False) -> list[Micro]:
     for op, c, r in (("relu", 24, 112), ("relu", 64, 56), ("relu", 128, 28), ("relu", 256, 14),
                      ("relu", 512, 7), ("relu", 32, 112), ("relu", 256, 56),
                      ("hard_swish", 16, 112), ("hard_swish", 240, 14), ("hard_swish", 960, 7),
-                     ("sigmoid", 240, 28), ("hard_sigmoid", 72, 1), ("sigmoid", 96, 1)):
+                     ("hard_swish", 72, 28), ("hard_swish", 480, 14), ("sigmoid", 240, 28),
+                     ("sigmoid", 96, 1), ("sigmoid", 120, 28), ("sigmoid", 576, 7),
+                     ("hard_sigmoid", 72, 1), ("hard_sigmoid", 576, 1), ("hard_sigmoid", 96, 14)):
         add("activation", (1, c, r, r), (f"{{op: {op}}}",), f"{op}_{c}_{r}")
     for c, r in ((64, 56), (512, 7), (128, 28), (256, 14), (32, 112)):
         add("norm", (1, c, r, r), ("{op: bn}",), f"bn_{c}_{r}")
@@ -180,6 +182,7 @@ class Point:
     spread: float  # IQR / median of the whole run
     helpers: tuple[tuple[str, int, int, int], ...] = ()  # other kernels: kind, madds, bytes, G
     kernel: float = float("nan")  # the target kernel's time, set by `fit`
+    op: str = ""  # the op of the target kernel's layer
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "madds": self.madds, "bytes": self.bytes,
@@ -221,17 +224,19 @@ def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads
         run_overhead = max(0.0, t1 - per_node)
         for micro in micros:
             p = _profile(micro, folder)
+            layers = [layer for layer, _ in kernel_layers(p)]
             kernels = [(str(kind_of(layer)), int(layer.cost.madds),
                         int(layer.cost.mem) * dtype_bytes, int(groups_of(layer)))
-                       for layer, _ in kernel_layers(p)]
+                       for layer in layers]
             target = [k for k in kernels if k[0] == micro.kind]
+            op = next((layer.op for layer in layers if str(kind_of(layer)) == micro.kind), "")
             if len(target) != 1:
                 raise RuntimeError(f"micro-benchmark {micro.name}: expected one {micro.kind} "
                                    f"kernel, found {[k[0] for k in kernels]}")
             helpers = tuple(k for k in kernels if k[0] != micro.kind)
             stats = timed(p)
             points.append(Point(micro.name, micro.kind, *target[0][1:], stats.median,
-                                stats.spread, helpers))
+                                stats.spread, helpers, op=op))
             if progress is not None:
                 progress(micro.name)
     return points, run_overhead
@@ -368,7 +373,8 @@ def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
                 continue
             terms = []
             for layer in layers:
-                model = kinds[str(kind_of(layer))]
+                kind = str(kind_of(layer))
+                model = kinds.get(f"{kind}.{layer.op}") or kinds[kind]
                 g = int(groups_of(layer))
                 fixed = model.overhead + model.group_overhead * g
                 total = _time(model, int(layer.cost.madds), int(layer.cost.mem) * dtype_bytes, g)
@@ -523,7 +529,19 @@ def fit(points: list[Point], run_overhead: float) -> dict[str, KindModel]:
         g = np.array([p.groups for p in mine], float)
         g = g if np.any(g > 1) else None
         fits = [fit_roofline(m, y, t, g), fit_additive(m, y, t, g)]
-        models[kind] = _kind_model(min(fits, key=lambda f: f.loss), len(mine))
+        best = min(fits, key=lambda f: f.loss)
+        models[kind] = _kind_model(best, len(mine))
+        # an op the kind's model misses by more than 15% (median, 3 points or more) gets a model
+        # of its own, "kind.op" (hard_swish and sigmoid cost more per byte than relu)
+        ops = np.array([p.op for p in mine])
+        for op in sorted(set(ops)):
+            sel = ops == op
+            if sel.sum() >= 3 and np.median(np.abs(best.errors[sel])) > 0.15:
+                gs = None if g is None else g[sel]
+                own = [fit_roofline(m[sel], y[sel], t[sel], gs),
+                       fit_additive(m[sel], y[sel], t[sel], gs)]
+                models[f"{kind}.{op}"] = _kind_model(min(own, key=lambda f: f.loss),
+                                                     int(sel.sum()))
     return models
 
 

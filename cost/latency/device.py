@@ -208,7 +208,7 @@ class Device:
             raise DeviceError("the device profile has no 'kinds'", file=source)
         kinds = {}
         for kind, entry in kinds_doc.items():
-            if kind not in KINDS:
+            if kind.split(".")[0] not in KINDS:  # "kind" or "kind.op": one op's own model
                 raise DeviceError(f"unknown kernel kind {kind!r}", file=source,
                                   hint=did_you_mean(kind, KINDS))
             if not isinstance(entry, dict):

@@ -229,8 +229,8 @@ def predict(profile: Profile, device: Device) -> Prediction:
         groups = groups_of(layer)
         extra = (layer.cost.params * device.dtype_bytes, device.weight_seconds_per_byte)
         if isinstance(kind, str):
-            compute, memory, overhead, time = _terms(device.model(kind, layer.path), madds,
-                                                     nbytes, groups, *extra)
+            model = device.kinds.get(f"{kind}.{layer.op}") or device.model(kind, layer.path)
+            compute, memory, overhead, time = _terms(model, madds, nbytes, groups, *extra)
         else:  # a Piecewise over kinds: each branch timed by its own model
             s = sp()
             branches = [(_terms(device.model(str(k), layer.path), madds, nbytes, groups,

@@ -52,6 +52,7 @@ from cost.latency.device import KINDS, Device, KindModel
 from cost.latency.predict import FUSION_RULES, groups_of, kernel_layers, kind_of
 
 REPEAT = 7
+REPEATS = 6  # units in a row in a composite micro-benchmark
 MIN_TIME = 0.005
 FIT_ORDER = ("pointwise", "grouped", "depthwise", "dense", "linear", "activation", "norm",
              "binary", "pool", "global_pool", "gather", "scatter", "permute")
@@ -65,11 +66,16 @@ class Micro:
     kind: str
     input: tuple[int, ...]
     layers: tuple[str, ...]  # YAML flow mappings, one per layer
+    repeat: int = 1  # > 1: the layers are a block `unit`, called `repeat` times in a row
 
     def yaml(self) -> str:
-        body = "\n".join(f"  - {layer}" for layer in self.layers)
-        return (f"spec: 1\nname: {self.name}\ninput: {list(self.input)}\n"
-                f"network:\n{body}\n")
+        head = f"spec: 1\nname: {self.name}\ninput: {list(self.input)}\n"
+        if self.repeat == 1:
+            body = "\n".join(f"  - {layer}" for layer in self.layers)
+            return f"{head}network:\n{body}\n"
+        body = "\n".join(f"      - {layer}" for layer in self.layers)
+        return (f"{head}blocks:\n  unit:\n    layers:\n{body}\n"
+                f"network:\n  - {{op: unit, repeat: {self.repeat}}}\n")
 
 
 def _conv(cin: int, cout: int, r: int, k: int = 1, stride: int = 1, groups: Any = 1,
@@ -243,15 +249,18 @@ def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads
 
 
 def composites(reduced: bool = False) -> list[Micro]:
-    """Short chains of mixed kernels (see the module docstring); never an evaluated network."""
+    """Chains of mixed kernels (see the module docstring), each unit repeated `REPEATS` times
+    with its own weights so that the chain's footprint, like a network's, exceeds the L2 cache;
+    never an evaluated network."""
+    n = 1 if reduced else REPEATS
     out = []
     sizes = ((16, 56), (32, 28)) if reduced else ((16, 56), (24, 56), (32, 28), (64, 14),
                                                    (96, 14), (160, 7))
     for c, r in sizes:
         out.append(Micro(f"chain_inverted_{c}_{r}", "", (1, c, r, r), (
-            f"{{id: a, op: conv, out: {4 * c}, k: 1}}", "{op: bn}", "{op: relu6}",
+            f"{{op: conv, out: {4 * c}, k: 1}}", "{op: bn}", "{op: relu6}",
             "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}", "{op: relu6}",
-            f"{{op: conv, out: {c}, k: 1}}", "{op: bn}", "{op: add, in: [x, prev]}")))
+            f"{{op: conv, out: {c}, k: 1}}", "{op: bn}", "{op: add, in: [x, prev]}"), n))
     if reduced:
         return out
     for c, r in ((116, 28), (232, 14), (48, 28), (176, 28)):
@@ -260,32 +269,30 @@ def composites(reduced: bool = False) -> list[Micro]:
             f"{{op: conv, in: split.1, out: {c // 2}, k: 1}}", "{op: bn}", "{op: relu}",
             "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}",
             f"{{op: conv, out: {c // 2}, k: 1}}", "{op: bn}", "{op: relu}",
-            "{op: concat, in: [split.0, prev]}", "{op: channel_shuffle, groups: 2}")))
+            "{op: concat, in: [split.0, prev]}", "{op: channel_shuffle, groups: 2}"), n))
     for c, g, r in ((240, 3, 28), (480, 3, 14), (384, 8, 14), (200, 2, 28)):
         out.append(Micro(f"chain_grouped_{c}_g{g}_{r}", "", (1, c, r, r), (
             f"{{op: conv, out: {c // 4}, k: 1, groups: {g}}}", "{op: bn}", "{op: relu}",
             f"{{op: channel_shuffle, groups: {g}}}",
             "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}",
             f"{{op: conv, out: {c}, k: 1, groups: {g}}}", "{op: bn}",
-            "{op: add, in: [x, prev]}", "{op: relu}")))
+            "{op: add, in: [x, prev]}", "{op: relu}"), n))
     for c, r in ((32, 56), (64, 28), (128, 14), (256, 7)):
         out.append(Micro(f"chain_dense_{c}_{r}", "", (1, c, r, r), (
-            "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}",
-            "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}",
-            "{op: maxpool, k: 2, stride: 2}")))
+            "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}"), 2 * n))
     for c, r in ((96, 14), (240, 14), (576, 7), (960, 7)):
         out.append(Micro(f"chain_gate_{c}_{r}", "", (1, c, r, r), (
             "{op: global_avgpool}", f"{{op: conv, out: {c // 4}, k: 1, bias: true}}",
             "{op: relu}", f"{{op: conv, out: {c}, k: 1, bias: true}}", "{op: hard_sigmoid}",
-            "{op: mul, in: [x, prev]}")))
-    for c, r, n in ((512, 1, 8), (1024, 1, 8), (512, 7, 6), (960, 7, 6), (256, 14, 6)):
-        out.append(Micro(f"chain_pointwise_{c}_{r}x{n}", "", (1, c, r, r),
-                         ("{op: conv, k: 1}", "{op: bn}", "{op: relu}") * n))
-    for fin, n in ((1024, 6), (2048, 4)):
-        out.append(Micro(f"chain_linear_{fin}x{n}", "", (1, fin),
-                         (f"{{op: linear, out: {fin}}}", "{op: relu}") * n))
+            "{op: mul, in: [x, prev]}"), n))
+    for c, r, k in ((512, 1, 8), (1024, 1, 8), (512, 7, 6), (960, 7, 6), (256, 14, 6)):
+        out.append(Micro(f"chain_pointwise_{c}_{r}x{k}", "", (1, c, r, r),
+                         ("{op: conv, k: 1}", "{op: bn}", "{op: relu}"), k))
+    for fin, k in ((1024, 6), (2048, 4)):
+        out.append(Micro(f"chain_linear_{fin}x{k}", "", (1, fin),
+                         (f"{{op: linear, out: {fin}}}", "{op: relu}"), k))
     out.append(Micro("chain_dense_512_7x3", "", (1, 512, 7, 7),
-                     ("{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}") * 3))
+                     ("{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}"), 3))
     for c, r in ((24, 160), (32, 224)):
         out.append(Micro(f"chain_stem_{c}_{r}", "", (1, 3, r, r), (
             f"{{op: conv, out: {c}, k: 3, stride: 2, pad: 1}}", "{op: bn}", "{op: relu}",

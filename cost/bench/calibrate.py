@@ -52,7 +52,7 @@ from cost.latency.device import KINDS, Device, KindModel
 from cost.latency.predict import FUSION_RULES, groups_of, kernel_layers, kind_of
 
 REPEAT = 7
-REPEATS = 6  # units in a row in a composite micro-benchmark
+REPEATS = 1  # units in a row in a composite micro-benchmark (6 measured no slower per kernel)
 MIN_TIME = 0.005
 FIT_ORDER = ("pointwise", "grouped", "depthwise", "dense", "linear", "activation", "norm",
              "binary", "pool", "global_pool", "gather", "scatter", "permute")

@@ -253,5 +253,44 @@ def test_reduced_calibration_gives_a_valid_profile(tmp_path: Path) -> None:
         assert m.peak > 0 and m.bandwidth > 0 and m.overhead >= 0
         assert m.fit["points"] == 2
     assert device.runtime["name"] == "onnxruntime" and device.fusion
+    assert "relu" in device.epilogues and "hard_swish" not in device.epilogues  # detected
     again = load_device(device.save(tmp_path / "d.yaml"))
     assert again == device
+
+
+# --- the guideline experiments, measured here ---------------------------------------------------
+
+
+def test_verdicts_say_whether_each_guideline_holds_here() -> None:
+    import dataclasses
+
+    from cost.papers import experiments
+
+    paper = [r for r in experiments.rows() if r.platform in ("ARM", "CPU")]
+    here = []
+    for r in paper:  # made-up speeds: fastest where the paper says, except in Table 1
+        fast = (r.row == experiments.FAVOURED[r.table]) != (r.table == 1)
+        here.append(dataclasses.replace(r, platform=experiments.HERE, speed=2.0 if fast else 1.0,
+                                        seconds=0.5 if fast else 1.0, spread=0.01,
+                                        predicted=r.mem * 1e-9))
+    v = experiments.verdicts(paper + here)
+    assert [v[t]["holds"] for t in (1, 2, 3, 4)] == [False, True, True, True]
+    assert all(v[t]["rho_latency"] == pytest.approx(v[t]["rho_mem"]) for t in v)
+    doc = experiments.to_dict(paper + here)
+    assert set(doc["verdicts_here"]) == {"1", "2", "3", "4"}
+
+
+def test_measure_builds_the_papers_networks_here() -> None:
+    pytest.importorskip("onnxruntime")
+    from cost.papers import experiments
+
+    rows = [r for r in experiments.rows() if r.table == 4 and r.column == "c=32"
+            and r.platform == "CPU"][:2]
+    here = experiments.measure(rows, repeat=2, device=hand_device())
+    assert [r.platform for r in here] == [experiments.HERE] * 2
+    assert all(r.speed > 0 and r.seconds > 0 and r.predicted > 0 for r in here)
+
+
+def test_guidelines_measure_needs_experiments() -> None:
+    r = CliRunner().invoke(main, ["guidelines", str(SPECS / "shufflenet_g3.yaml"), "--measure"])
+    assert r.exit_code == 2 and "--experiments" in r.output

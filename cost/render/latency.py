@@ -80,6 +80,9 @@ def render_prediction(pred: Prediction, fmt: str) -> str:
              f"predicted latency: {duration(total)} ({len(pred.kernels)} kernels; time by "
              f"bound: {bound})"]
     lines += [f"fusion: {rule}" for rule in pred.device.fusion]
+    if pred.device.epilogues is not None:
+        lines.append("fusion: activations the runtime was seen to fuse: "
+                     + (", ".join(pred.device.epilogues) or "none"))
     return "\n".join(lines)
 
 

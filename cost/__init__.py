@@ -31,15 +31,15 @@ __all__ = ["CONVENTION", "FLOPS_PER_MADD", "Cost", "CostError", "Profile", "Shap
 
 
 def forward(spec: Any, x: Any = None, weights: Any = None, seed: int = 0,
-            activations: bool = False) -> Any:
+            activations: bool = False, threads: int = 1) -> Any:
     """The numpy reference forward pass of a bound spec (see `cost.reference.forward.forward`).
 
-    Returns the output array, and with `activations=True` also {layer path: array}. numpy is
-    imported here, not by `import cost`.
+    Returns the output array, and with `activations=True` also {layer path: array}. `threads`:
+    BLAS threads (0: the libraries' default). numpy is imported here, not by `import cost`.
     """
     from cost.reference.forward import forward as run
 
-    return run(spec, x, weights, seed, activations)
+    return run(spec, x, weights, seed, activations, threads=threads)
 
 
 def __getattr__(name: str) -> Any:

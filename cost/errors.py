@@ -78,14 +78,21 @@ class BindingError(SpecError):
     """A binding names an unknown symbol or gives a value outside what is allowed."""
 
 
+class OptionError(SpecError):
+    """A command-line option's value is not one the command allows (--sort, --family, ...)."""
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """Suggest the closest known names, then list all of them.
 
     >>> did_you_mean("chanel_shuffle", ["channel_shuffle", "conv"])
     "did you mean 'channel_shuffle'? known: channel_shuffle, conv"
+    >>> did_you_mean("G", ["g", "s"])
+    "did you mean 'g'? known: g, s"
     """
     known = sorted(set(known))
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    same_letters = [k for k in known if k.lower() == name.lower() and k != name]
+    close = same_letters or difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     listing = "known: " + ", ".join(known) if known else "nothing is defined"
     if close:
         return "did you mean " + " or ".join(repr(c) for c in close) + "? " + listing

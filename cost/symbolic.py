@@ -36,7 +36,7 @@ Shape = tuple  # tuple[sint, ...], NCHW for feature maps, (n, features) after fl
 
 
 @cache
-def sp():  # noqa: ANN201 - the sympy module, imported on first symbolic use
+def sp():  # the sympy module, imported on first symbolic use
     import sympy
 
     return sympy
@@ -121,6 +121,18 @@ def total(values: Iterable[sint]) -> sint:
     return normalize(sp().Add(to_sympy(numbers), *exprs))
 
 
+def size_exceeds(v: Any, limit: int) -> bool:
+    """True if the sympy expression `v` has more than `limit` nodes (stops counting there)."""
+    if is_concrete(v) or not hasattr(v, "args"):
+        return False
+    from sympy import preorder_traversal
+
+    for i, _ in enumerate(preorder_traversal(v)):
+        if i >= limit:
+            return True
+    return False
+
+
 def decide(condition: Any) -> bool | None:
     """True or False if the condition is decided, None if it depends on free symbols."""
     if isinstance(condition, bool):
@@ -158,7 +170,7 @@ class Constraint:
     where: str | None = None
     terms: tuple = ()  # (label, expression) pairs shown with their bound values on failure
 
-    def check(self, substitute) -> None:  # noqa: ANN001 - substitute: Expr -> sint
+    def check(self, substitute) -> None:  # substitute: Expr -> sint
         verdict = decide(substitute(self.condition))
         if verdict is False:
             values = ", ".join(f"{label} = {render(normalize(substitute(to_sympy(v))))}"
@@ -225,6 +237,32 @@ class Checker:
                 raise ShapeError(f"{what}: {render(a)} != {render(b)}")
             return
         s = sp()
-        difference = s.simplify(to_sympy(a) - to_sympy(b))
+        difference = to_sympy(a) - to_sympy(b)
+        try:
+            difference = s.simplify(difference)
+        except (s.core.evalf.PrecisionExhausted, RecursionError):
+            pass  # sympy cannot decide (nested ceilings): a constraint checked once bound
         ok = True if difference == 0 else (False if difference.is_number else None)
         self._require(ok, s.Eq(difference, 0), f"{what}: {a} != {b}", (("left", a), ("right", b)))
+
+
+def decimal_text(v: Any) -> str:
+    """An exact binding value: ints plainly, finite decimals as decimals, else p/q.
+
+    Data files (sweep CSV and Parquet) write bindings this way; `cost.render.format.value_text`
+    is this function.
+
+    >>> decimal_text(Fraction(1, 4)), decimal_text(Fraction(1, 3)), decimal_text(224)
+    ('0.25', '1/3', '224')
+    """
+    if isinstance(v, Fraction):
+        q = v.denominator
+        for p in (2, 5):
+            while q % p == 0:
+                q //= p
+        if q == 1:
+            text = f"{float(v):.15g}"
+            if Fraction(text) == v:
+                return text
+        return render(v)
+    return str(v)

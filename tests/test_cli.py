@@ -36,17 +36,20 @@ def test_table_shows_layers_totals_and_convention() -> None:
 def test_json_has_integers_and_column_sums_equal_totals() -> None:
     doc = json.loads(invoke("profile", G3, "--format", "json"))
     assert set(doc) >= {"spec", "bindings", "convention", "total", "layers"}
-    assert set(doc["total"]) == {"madds", "params", "mem_read", "mem_write", "mem"}
+    assert set(doc["total"]) == {"madds", "params", "mem_read", "mem_write", "mem", "intensity",
+                                 "peak_mem"}
     assert doc["bindings"] == {"n": 1, "r": 224, "s": 1, "g": 3, "classes": 1000}
     for key in ("madds", "params", "mem_read", "mem_write"):
         assert sum(layer[key] for layer in doc["layers"]) == doc["total"][key]
         assert all(isinstance(layer[key], int) for layer in doc["layers"])
     assert doc["total"]["mem"] == doc["total"]["mem_read"] + doc["total"]["mem_write"]
     first = doc["layers"][0]
+    read, write = 3 * 224 * 224 + 27 * 24, 24 * 112 * 112
     assert first == {"path": "conv1", "op": "conv", "in_shapes": [[1, 3, 224, 224]],
                      "out_shape": [1, 24, 112, 112], "madds": 112 * 112 * 27 * 24,
-                     "params": 27 * 24, "mem_read": 3 * 224 * 224 + 27 * 24,
-                     "mem_write": 24 * 112 * 112}
+                     "params": 27 * 24, "mem_read": read, "mem_write": write,
+                     "mem": read + write, "intensity": 112 * 112 * 27 * 24 / (read + write),
+                     "live": 3 * 224 * 224 + 24 * 112 * 112}
 
 
 def test_csv_and_markdown() -> None:
@@ -72,7 +75,7 @@ def test_set_preset_and_dtype_bytes() -> None:
     assert doc["bindings"]["stem"] == 16 and doc["total"]["madds"] == 40_469_760  # README: 40M
     doc4 = json.loads(invoke("profile", G3, "--format", "json", "--dtype-bytes", "4"))
     doc1 = json.loads(invoke("profile", G3, "--format", "json"))
-    assert doc4["total"]["mem"] == 4 * doc1["total"]["mem"]
+    assert doc4["total"]["mem_bytes"] == 4 * doc1["total"]["mem"]
     doc = json.loads(invoke("profile", str(ROOT / "specs" / "shufflenet_v1.yaml"),
                             "--set", "g=8", "--format", "json"))
     assert doc["total"]["madds"] == 138_365_952      # --set g=8 alone selects c = 384 (Table 1)

@@ -21,6 +21,7 @@ from cost.conventions import CONVENTIONS, count, counting
 from cost.conventions import tools as conventions
 from cost.conventions.counting import difference
 from cost.errors import CostError, SpecError
+from cost.symbolic import total
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "tests" / "specs").glob("*.yaml"))
@@ -117,8 +118,11 @@ def test_paper_is_the_engines_madds_and_torch_twice_that(path: Path) -> None:
     paper, torch = count(p, "paper"), count(p, "torch")
     assert list(paper.values) == [la.cost.madds for la in p.layers]
     assert list(torch.values) == [2 * la.cost.madds for la in p.layers]
-    for name in ("fvcore", "thop", "ptflops", "torchinfo"):  # they all add to the paper's count
-        assert count(p, name).total >= paper.total > 0
+    # they all add to the paper's count, but fvcore, which counts 0 for a conv with
+    # padding='same' (aten::_convolution_mode has no handle)
+    unseen = total(la.cost.madds for la in p.layers if la.node.variant() == "pad_same")
+    for name in ("fvcore", "thop", "ptflops", "torchinfo"):
+        assert count(p, name).total >= paper.total - (unseen if name == "fvcore" else 0) > 0
 
 
 def test_ceil_mode_window_sum_matches_a_direct_walk() -> None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import cost
 from cost.cli.main import main
 from cost.errors import SpecError
-from cost.papers.frontier import frontier_rows, pareto, select_families
+from cost.papers.frontier import frontier_rows, pareto, read_accuracy, select_families
 from cost.papers.reported import reported
 from cost.papers.zoo import parse_bind, specs_dir
 from cost.render.plot import frontier, style
@@ -184,3 +184,49 @@ def test_docstring_examples() -> None:
     # by name, not package attribute
     for name in ("cost.papers.frontier", "cost.render.labels", "cost.render.plot"):
         assert doctest.testmod(importlib.import_module(name)).failed == 0, name
+
+
+def _own_spec(tmp_path, accuracy: str = "") -> str:
+    """A ShuffleNet variant of the user's (another name: linked to no reported row)."""
+    (tmp_path / "shufflenet_v1.yaml").write_text((specs_dir() / "shufflenet_v1.yaml").read_text())
+    path = tmp_path / "mine.yaml"
+    path.write_text("spec: 1\nextends: shufflenet_v1.yaml\nname: my_shufflenet\n" + accuracy)
+    return str(path)
+
+
+def test_own_spec_with_accuracy_is_drawn_beside_the_papers(tmp_path) -> None:
+    spec = _own_spec(tmp_path, "accuracy:\n"
+                     "  - {top1: 66.0, source: \"my run\", bind: {g: 3}, label: \"1.0x\"}\n"
+                     "  - {top1: 59.0, source: \"my run\", preset: megvii-0.5x-g3}\n")
+    assert [a.top1 for a in cost.load(spec).accuracy] == [66.0, 59.0]
+    out = tmp_path / "f.png"
+    result = CliRunner().invoke(main, ["frontier", spec, "--out", str(out), "--csv",
+                                       str(tmp_path / "f.csv")])
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(tmp_path / "f.csv")
+    mine = got[got.family == "my_shufflenet (yours)"]
+    assert list(mine.madds) == [37_589_856, 137_460_672] and list(mine.top1) == [59.0, 66.0]
+    assert set(mine.source) == {"my run"} and mine.reported_mflops.isna().all()
+    assert {"shufflenet_v1", "mobilenet_v2"} <= set(got.family)  # the papers are drawn too
+    fig = frontier(rows=frontier_rows([spec]))
+    (line,) = artists(fig, "family:")["my_shufflenet (yours)"]
+    assert list(line.get_xdata()) == [37.589856, 137.460672]
+
+
+def test_accuracy_csv_and_its_errors(tmp_path) -> None:
+    spec = _own_spec(tmp_path)
+    bare = CliRunner().invoke(main, ["frontier", spec, "--out", str(tmp_path / "f.png")])
+    assert bare.exit_code == 2 and "accuracy:" in bare.stderr and "--accuracy" in bare.stderr
+    table = tmp_path / "acc.csv"
+    table.write_text("spec,top1,source,bind,label\nmy_shufflenet,61.5,notebook,s=0.5;g=3,half\n")
+    rows = frontier_rows([spec], accuracy=read_accuracy(table))
+    mine = rows[rows.family == "my_shufflenet (yours)"]
+    assert mine.label.tolist() == ["half"] and mine.madds.tolist() == [37_589_856]
+    table.write_text("top1,source\n61.5,\n")
+    result = CliRunner().invoke(main, ["frontier", spec, "--accuracy", str(table), "--out",
+                                       str(tmp_path / "f.png")])
+    assert result.exit_code == 2 and "acc.csv:2" in result.stderr and "source" in result.stderr
+    bad = _own_spec(tmp_path, "accuracy: {top1: 66}\n")
+    result = CliRunner().invoke(main, ["frontier", bad, "--out", str(tmp_path / "f.png")])
+    assert result.exit_code == 2 and "needs source" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -224,7 +224,7 @@ def test_json_schema_and_values() -> None:
     assert doc["bindings"] == {"n": 1, "r": 224, "s": 1, "g": 3, "classes": 1000}
     assert set(doc["guidelines"]) == {"G1", "G2", "G3", "G4"}
     for entry in doc["guidelines"].values():
-        assert set(entry) == {"violated", "score", "worst"}
+        assert set(entry) == {"violated", "applicable", "score", "worst"}
         assert isinstance(entry["violated"], bool) and isinstance(entry["score"], (int, float))
         assert 0 < len(entry["worst"]) <= 3 and all("block" in w for w in entry["worst"])
     assert doc["guidelines"]["G2"]["worst"][0]["convs"][1]["mem_over_g1"] == 125_440

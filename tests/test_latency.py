@@ -174,6 +174,105 @@ def test_where_latency_without_device_is_one_error() -> None:
     assert "needs a device profile" in r.output and "Traceback" not in r.output
 
 
+GRID = {"g": (1, 2, 3, 4, 8), "s": (Fraction(1, 2), 1, Fraction(3, 2)), "r": (128, 224)}
+
+
+@pytest.fixture(scope="module")
+def v1_form() -> object:
+    """ShuffleNet v1's closed form over GRID's names with hand_device's latency (walked once)."""
+    from cost.design.closed_form import closed_form
+
+    return closed_form(cost.load(SPECS / "shufflenet_v1.yaml"), tuple(GRID), hand_device())
+
+
+def test_streamed_rows_and_files_carry_latency(v1_form: object, tmp_path: Path) -> None:
+    """stream() (chunk by chunk, CSV and Parquet written as computed) gives the latency of the
+    sweep held in memory, row for row."""
+    from cost.design.sweep import stream, sweep
+
+    spec, form = v1_form.spec, v1_form
+    whole = sweep(spec, GRID, form=form)
+    expected = whole.latency()
+    stream(spec, GRID, form=form, chunk=7, output=tmp_path / "rows.csv")
+    header, *rows = (tmp_path / "rows.csv").read_text().strip().splitlines()
+    assert header.split(",")[-1] == "latency" and len(rows) == whole.size
+    got = [float(r.rsplit(",", 1)[1]) if r.rsplit(",", 1)[1] else math.nan for r in rows]
+    assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(got, expected,
+                                                                           strict=True))
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    stream(spec, GRID, form=form, chunk=7, output=tmp_path / "rows.parquet")
+    table = pq.read_table(tmp_path / "rows.parquet")
+    assert str(table.schema.field("latency").type) == "double"
+    column = table.column("latency").to_pylist()
+    assert [None if math.isnan(x) else x for x in expected.tolist()] == column
+    reduced = stream(spec, GRID, form=form, chunk=5, top=3, by="latency")
+    assert reduced.summary()["latency"] == whole.summary()["latency"]
+    best = sorted(expected[whole.valid].tolist())[:3]
+    assert reduced.rows().latency().tolist() == best
+
+
+def test_pareto_latency_objective(v1_form: object, device_file: Path) -> None:
+    """latency:min is an objective of the front with a device: the same front in memory,
+    streamed and by brute force over exact values."""
+    from cost.design.sweep import stream, sweep
+
+    spec, form = v1_form.spec, v1_form
+    whole = sweep(spec, GRID, form=form, objectives="latency:min,params:max")
+    num, den = whole.exact("latency")
+    ok = [i for i in range(whole.size) if whole.valid[i]]
+    lat = {i: Fraction(int(num[i]), int(den if isinstance(den, int) else den[i])) for i in ok}
+    params = whole.number("params")
+
+    def front_of(points: list[int]) -> list[int]:
+        return [i for i in points if not any(lat[j] <= lat[i] and params[j] >= params[i]
+                                             and (lat[j], params[j]) != (lat[i], params[i])
+                                             for j in points)]
+
+    front = front_of(ok)
+    assert whole.pareto.nonzero()[0].tolist() == front
+    streamed = stream(spec, GRID, form=form, chunk=4, pareto=True,
+                      objectives="latency:min,params:max")
+    assert streamed.rows().index.tolist() == front
+    r = CliRunner().invoke(main, ["sweep", str(SPECS / "shufflenet_v1.yaml"), "--grid",
+                                  "g=1,2,3,4,8", "--set", "s=1", "--set", "r=224",
+                                  "--device", str(device_file), "--pareto",
+                                  "latency:min,params:max", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    header, *rows = r.output.strip().splitlines()
+    at = front_of([i for i in ok if whole.grid["s"][whole.indices("s")[i]] == 1
+                   and whole.grid["r"][whole.indices("r")[i]] == 224])
+    assert header.endswith(",latency")
+    assert [float(row.rsplit(",", 1)[1]) for row in rows] == \
+        pytest.approx([float(lat[i]) for i in at], rel=1e-15)
+
+
+@pytest.mark.parametrize("args", [["--pareto", "latency:min"], ["--top", "2", "--by", "latency"],
+                                  ["--where", "latency <= 1", "--format", "csv"]])
+def test_latency_options_without_device_are_one_error(args: list[str]) -> None:
+    r = CliRunner().invoke(main, ["sweep", str(SPECS / "shufflenet_v2.yaml"), "--grid",
+                                  "s=0.5,1", *args])
+    assert r.exit_code == 2, r.output
+    assert "needs a device profile" in r.output and "Traceback" not in r.output
+
+
+def test_own_spec_rows_get_latency(device_file: Path, tmp_path: Path) -> None:
+    from cost.papers.frontier import frontier_rows
+
+    own = tmp_path / "mine.csv"
+    own.write_text("spec,top1,source,bind\nshufflenet_v2,61.0,test,s=0.5\n")
+    from cost.papers.frontier import read_accuracy
+
+    d = load_device(device_file)
+    rows = frontier_rows([SPECS / "shufflenet_v2.yaml"], accuracy=read_accuracy(own), device=d)
+    mine = rows[rows.family.str.endswith("(yours)")]
+    assert len(mine) == 1 and mine.status.iloc[0] == "ok"
+    expected = latency(cost.profile(cost.load(SPECS / "shufflenet_v2.yaml", s=Fraction(1, 2))),
+                       d)
+    assert mine.latency.iloc[0] == float(expected)
+
+
 def test_solve_for_a_latency_target(device_file: Path) -> None:
     from cost.design.solve import solve
 

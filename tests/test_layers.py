@@ -8,10 +8,10 @@ import ast
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "cost"
@@ -49,7 +49,8 @@ def test_no_module_imports_the_top_level_package(path: Path) -> None:
             assert all(a.name != "cost" for a in node.names), f"{path}:{node.lineno}: import cost"
         if isinstance(node, ast.ImportFrom) and node.module == "cost":
             for alias in node.names:  # `from cost import ops` names a subpackage: fine
-                assert (PACKAGE / alias.name).is_dir() or (PACKAGE / f"{alias.name}.py").is_file(), \
+                module = PACKAGE / alias.name
+                assert module.is_dir() or module.with_suffix(".py").is_file(), \
                     f"{path}:{node.lineno}: from cost import {alias.name}"
 
 

@@ -141,16 +141,17 @@ def test_every_op_declares_a_kind() -> None:
     assert {name: kinds[name] for name in (
         "conv", "linear", "bn", "relu", "hard_swish", "maxpool", "avgpool", "adaptive_avgpool",
         "global_avgpool", "add", "mul", "concat", "channel_split", "channel_shuffle", "flatten",
-        "dropout")} == {
+        "dropout", "silu", "swish", "gelu", "layernorm", "upsample", "conv_transpose")} == {
         "conv": "contraction", "linear": "contraction", "bn": "norm", "relu": "activation",
         "hard_swish": "activation", "maxpool": "pool", "avgpool": "pool",
         "adaptive_avgpool": "adaptive_pool", "global_avgpool": "global_pool",
         "add": "elementwise_binary", "mul": "elementwise_binary", "concat": "data_movement",
         "channel_split": "data_movement", "channel_shuffle": "data_movement", "flatten": "view",
-        "dropout": "view"}
+        "dropout": "view", "silu": "activation", "swish": "activation", "gelu": "activation",
+        "layernorm": "norm", "upsample": "resample", "conv_transpose": "contraction"}
     elementwise = {name for name in ops.names() if ops.get(name).elementwise}
     assert elementwise == {"bn", "relu", "relu6", "sigmoid", "hard_sigmoid", "hard_swish", "add",
-                           "mul"}
+                           "mul", "silu", "swish", "gelu", "layernorm"}
     assert {name for name in ops.names() if ops.get(name).view} == {"flatten", "dropout"}
 
 
@@ -173,6 +174,6 @@ def test_doctests_of_the_ops() -> None:
     import importlib
 
     for name in ("base", "registry", "conv", "norm", "activation", "pool", "combine", "reshape",
-                 "kernels"):
+                 "resample", "kernels"):
         module = importlib.import_module(f"cost.ops.{name}")
         assert doctest.testmod(module).failed == 0, name

@@ -243,7 +243,7 @@ def test_bn_uses_running_statistics() -> None:
     ("hard_swish", lambda x: x * np.minimum(np.maximum(x + 3, 0), 6) / 6),
     ("dropout", lambda x: x),
 ])
-def test_activations_follow_their_formulas(name: str, formula) -> None:  # noqa: ANN001
+def test_activations_follow_their_formulas(name: str, formula) -> None:
     x = np.linspace(-100, 100, 4001, dtype=np.float32).reshape(1, 1, 1, -1)
     (y,), _ = run_op(get(name)(), x)
     assert y.dtype == np.float32
@@ -475,3 +475,36 @@ def test_cli_check_user_errors(tiny: Path, tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     result = CliRunner().invoke(main, ["check", str(tiny), "--batch", "2", "--set", "n=3"])
     assert result.exit_code == 2 and "disagree" in result.stderr
+
+
+def test_blas_threads_are_set_for_the_forward(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cost check` was slow because OpenBLAS ran its default threads against each other; the
+    forward now runs with `threads` BLAS threads (default `DEFAULT_THREADS`, measured fastest)."""
+    import tomllib
+    from threadpoolctl import threadpool_info
+
+    from cost.cli.check import check_command
+
+    seen: list[int] = []
+
+    class Watching(Tally):
+        def __init__(self) -> None:
+            super().__init__()
+            seen.append(max(p["num_threads"] for p in threadpool_info()))
+
+    before = [p["num_threads"] for p in threadpool_info()]
+    monkeypatch.setattr(reference, "Tally", Watching)
+    spec = str(Path(__file__).resolve().parent.parent / "specs" / "squeezenet_v1_1.yaml")
+    reference.check(spec)
+    assert seen and set(seen) == {reference.DEFAULT_THREADS}
+    seen.clear()
+    reference.run(spec, threads=2)
+    assert set(seen) == {min(2, max(before))}
+    assert [p["num_threads"] for p in threadpool_info()] == before  # restored afterwards
+    option = next(o for o in check_command.params if o.name == "threads")
+    assert option.default == reference.DEFAULT_THREADS
+    result = CliRunner().invoke(check_command, [spec, "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    project = tomllib.loads(pyproject.read_text())["project"]
+    assert any(d.startswith("threadpoolctl") for d in project["dependencies"])

@@ -273,7 +273,7 @@ def test_fire_and_bottleneck_match_torch() -> None:
     nn = torch.nn
     from torch.utils.flop_counter import FlopCounterMode
 
-    def torch_costs(module, shape):  # noqa: ANN001, ANN202
+    def torch_costs(module, shape):
         module.eval()
         with FlopCounterMode(display=False) as counter, torch.no_grad():
             module(torch.zeros(shape))
@@ -286,14 +286,14 @@ def test_fire_and_bottleneck_match_torch() -> None:
             self.expand1x1 = nn.Conv2d(s1, e1, 1)
             self.expand3x3 = nn.Conv2d(s1, e3, 3, padding=1)
 
-        def forward(self, x):  # noqa: ANN001, ANN202
+        def forward(self, x):
             x = torch.relu(self.squeeze(x))
             return torch.cat([torch.relu(self.expand1x1(x)), torch.relu(self.expand3x3(x))], 1)
 
     fire2 = group(run("squeezenet_v1_0.yaml"), "fire2")
     assert torch_costs(Fire(96, 16, 64, 64), (1, 96, 55, 55)) == (fire2.madds, fire2.params)
 
-    def conv_bn(cin: int, cout: int, k: int, stride: int = 1):  # noqa: ANN202
+    def conv_bn(cin: int, cout: int, k: int, stride: int = 1):
         return [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)]
 
     class Down(nn.Module):  # layer2's first bottleneck, stride on the 3×3 (v1.5)
@@ -303,7 +303,7 @@ def test_fire_and_bottleneck_match_torch() -> None:
                                       nn.ReLU(), *conv_bn(128, 512, 1))
             self.proj = nn.Sequential(*conv_bn(256, 512, 1, 2))
 
-        def forward(self, x):  # noqa: ANN001, ANN202
+        def forward(self, x):
             return torch.relu(self.body(x) + self.proj(x))
 
     down = [g for g in run("resnet50.yaml").groups(2) if g.path == "layer2/bottleneck_down"][0]

@@ -54,7 +54,7 @@ def family() -> cost.Spec:
 
 
 @pytest.fixture(scope="module")
-def form4(family):  # noqa: ANN001, ANN201 - one walk shared by the property tests
+def form4(family):  # one walk shared by the property tests
     return closed_form(family, ("g", "s", "r", "n"))
 
 
@@ -111,7 +111,7 @@ def test_chunks_cover_every_point_once_in_order(lengths: list[int], size: int) -
 
 # --- values: golden and against cost.engine.profile ----------------------------------------------
 
-def test_sweep_reproduces_table1_complexities(family) -> None:  # noqa: ANN001
+def test_sweep_reproduces_table1_complexities(family) -> None:
     result = sweep(family, {"g": (1, 2, 3, 4, 8)})
     assert result.valid.all()
     madds = result.metrics["madds"].tolist()
@@ -121,7 +121,7 @@ def test_sweep_reproduces_table1_complexities(family) -> None:  # noqa: ANN001
     assert result.metrics["params"][2] == 1_864_728  # the spec's own expect entry (megvii 1.0x g3)
 
 
-def test_fractional_width_multiplier_is_exact(family) -> None:  # noqa: ANN001
+def test_fractional_width_multiplier_is_exact(family) -> None:
     # s = 1/2 at g = 3: the megvii 0.5x model (stem 12 = 24·s): 37,589,856 (style-anchors §5)
     result = sweep(family, {"s": (Fraction(1, 2), Fraction(3, 4), 2), "g": (3,)})
     assert result.metrics["madds"].tolist() == [
@@ -146,7 +146,7 @@ def grids(draw: st.DrawFn) -> dict[str, tuple]:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(grid=grids(), picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=3))
-def test_every_point_equals_cost_profile(form4, grid: dict, picks: list[int]) -> None:  # noqa: ANN001
+def test_every_point_equals_cost_profile(form4, grid: dict, picks: list[int]) -> None:
     result = sweep(form4.spec, grid, form=form4)
     for pick in picks:
         i = pick % result.size
@@ -168,7 +168,7 @@ def test_every_point_equals_cost_profile(form4, grid: dict, picks: list[int]) ->
         assert result.intensity()[i] == pytest.approx(float(p.total.intensity), rel=1e-15)
 
 
-def test_invalid_points_carry_no_metrics(family) -> None:  # noqa: ANN001
+def test_invalid_points_carry_no_metrics(family) -> None:
     # g = 2, s = 1/4: c·s/4 = 200/16 = 25/2 channels
     result = sweep(family, {"g": (2,), "s": (Fraction(1, 4), 1)})
     assert result.valid.tolist() == [False, True]
@@ -179,7 +179,7 @@ def test_invalid_points_carry_no_metrics(family) -> None:  # noqa: ANN001
     assert frame["madds"][1] == madds_closed_form(2)
 
 
-def test_bindings_and_table_keys_are_checked_per_value(family) -> None:  # noqa: ANN001
+def test_bindings_and_table_keys_are_checked_per_value(family) -> None:
     # cost.engine.profile's order: every binding (as the spec declares them), then tables, then
     # layers
     result = sweep(family, {"g": (3, 5), "r": (100, 224, 0)})
@@ -192,13 +192,13 @@ def test_bindings_and_table_keys_are_checked_per_value(family) -> None:  # noqa:
     assert whole.reason_text()[0] == "g = 3/2 is not a whole number"
 
 
-def test_past_int64_results_stay_exact(family) -> None:  # noqa: ANN001
+def test_past_int64_results_stay_exact(family) -> None:
     n = 10**13  # 137,460,672·10^13 > 2^63
     result = sweep(family, {"n": (1, n)})
     assert result.metrics["madds"].tolist() == [137_460_672, 137_460_672 * n]
 
 
-def test_flat_layout_gives_the_same_results(form4) -> None:  # noqa: ANN001
+def test_flat_layout_gives_the_same_results(form4) -> None:
     grid = {"g": (1, 3, 5, 8), "s": (Fraction(1, 2), 1, 2), "r": (96, 100, 224), "n": (1, 2)}
     a = sweep(form4.spec, grid, form=form4)
     b = sweep(form4.spec, grid, form=form4, broadcast=False)
@@ -207,7 +207,7 @@ def test_flat_layout_gives_the_same_results(form4) -> None:  # noqa: ANN001
     assert (a.reason == b.reason).all() and (a.pareto == b.pareto).all()
 
 
-def test_let_can_be_swept(family) -> None:  # noqa: ANN001
+def test_let_can_be_swept(family) -> None:
     result = sweep(family.with_bindings(g=8), {"c": (384, 392, 416)})
     # c = 392: c/4 = 98 channels, not divisible by g = 8
     assert result.valid.tolist() == [True, False, True]
@@ -216,7 +216,7 @@ def test_let_can_be_swept(family) -> None:  # noqa: ANN001
 
 # --- --where and the Pareto front ----------------------------------------------------------------
 
-def test_where_is_exact_at_the_boundary(family) -> None:  # noqa: ANN001
+def test_where_is_exact_at_the_boundary(family) -> None:
     grid = {"g": (1, 2, 3, 4, 8)}
     assert sweep(family, grid, where="madds <= 137460672").kept.tolist() == \
         [False, False, True, True, False]
@@ -228,7 +228,7 @@ def test_where_is_exact_at_the_boundary(family) -> None:  # noqa: ANN001
         [False, False, False, True, True]
 
 
-def test_where_drops_invalid_rows_only_when_it_names_a_metric(family) -> None:  # noqa: ANN001
+def test_where_drops_invalid_rows_only_when_it_names_a_metric(family) -> None:
     grid = {"g": (3, 5)}
     assert sweep(family, grid, where="g >= 3").kept.tolist() == [True, True]
     assert sweep(family, grid, where="madds >= 0").kept.tolist() == [True, False]
@@ -240,27 +240,81 @@ def test_where_drops_invalid_rows_only_when_it_names_a_metric(family) -> None:  
     ("madds.real > 1", "not allowed"),
     ("g[0] > 1", "only table values can be indexed"),
 ])
-def test_where_errors(family, where: str, message: str) -> None:  # noqa: ANN001
+def test_where_errors(family, where: str, message: str) -> None:
     with pytest.raises(cost.SpecError, match=message):
         sweep(family, {"g": (3,)}, where=where)
 
 
-def test_pareto_front_of_table1(family) -> None:  # noqa: ANN001
-    # madds: 143.1M 140.8M 137.5M 134.3M 138.4M; params and mem grow with g, so g = 8
-    # (more of everything than g = 4) is the only dominated point.
+def test_pareto_front_of_table1(family) -> None:
+    # madds: 143.1M 140.8M 137.5M 134.3M 138.4M; params grow with g (1.53M ... 2.43M).
+    # Default objectives, madds:min and params:max: g = 4 has the fewest madds, g = 8 the most
+    # params; g = 1, 2, 3 have more madds and fewer params than g = 4, so they are dominated.
     result = sweep(family, {"g": (1, 2, 3, 4, 8)})
-    assert result.pareto.tolist() == [True, True, True, True, False]
+    assert result.pareto.tolist() == [False, False, False, True, True]
+    # All minimised together (the front before issue 15): only g = 8 (more of everything than
+    # g = 4) is dominated.
+    every = sweep(family, {"g": (1, 2, 3, 4, 8)}, objectives="madds:min,params:min,mem:min")
+    assert every.pareto.tolist() == [True, True, True, True, False]
+    # a swept name as an objective: least madds against the most groups
+    by_g = sweep(family, {"g": (1, 2, 3, 4, 8)}, objectives="madds:min,g:max")
+    assert by_g.pareto.tolist() == [False, False, False, True, True]
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)),
-                min_size=1, max_size=40))
-def test_pareto_front_equals_brute_force(rows: list[tuple[int, int, int]]) -> None:
+                min_size=1, max_size=40),
+       st.tuples(*[st.sampled_from(["min", "max"])] * 3))
+def test_pareto_front_equals_brute_force(rows: list[tuple[int, int, int]],
+                                         directions: tuple[str, str, str]) -> None:
     a = np.array(rows)
-    front = pareto_front([a[:, 0], a[:, 1], a[:, 2]])
-    for i, row in enumerate(a):
-        dominated = any((other <= row).all() and (other < row).any() for other in a)
+    front = pareto_front([a[:, 0], a[:, 1], a[:, 2]], directions)
+    signed = a * np.array([1 if d == "min" else -1 for d in directions])
+    for i, row in enumerate(signed):
+        dominated = any((other <= row).all() and (other < row).any() for other in signed)
         assert front[i] == (not dominated)
+
+
+# hand-made points (x, y): the four fronts of the four directions
+POINTS = [(1, 1), (1, 3), (2, 2), (3, 1), (3, 3), (2, 1)]
+
+
+@pytest.mark.parametrize("directions,expected", [
+    (("min", "min"), [0]),  # (1, 1) beats every other point
+    (("min", "max"), [1]),  # (1, 3): least x, greatest y
+    (("max", "max"), [4]),  # (3, 3)
+    (("max", "min"), [3]),  # (3, 1)
+])
+def test_pareto_front_directions_on_hand_made_points(directions, expected) -> None:
+    x, y = (np.array(c) for c in zip(*POINTS, strict=True))
+    assert np.flatnonzero(pareto_front([x, y], directions)).tolist() == expected
+
+
+def test_pareto_front_of_a_trade_off_and_of_ties() -> None:
+    # cost against capacity: each step up in cost buys capacity, except the dominated ones
+    cost_ = np.array([10, 20, 20, 30, 40, 40, 50])
+    capacity = np.array([5, 9, 7, 9, 12, 12, 11])
+    front = pareto_front([cost_, capacity], ["min", "max"])
+    assert np.flatnonzero(front).tolist() == [0, 1, 4, 5]  # equal points both stay
+    # past int64 and fractions, exactly: 2**70 + 1 is worse than 2**70 however floats round
+    big = np.array([2**70, 2**70 + 1, 2**70], dtype=object)
+    third = np.array([Fraction(1, 3), Fraction(1, 3), Fraction(1, 3) + Fraction(1, 10**30)],
+                     dtype=object)
+    assert pareto_front([big, third], ["max", "min"]).tolist() == [False, True, False]
+    # ratios num/den compared by cross-multiplication (7/3 < 12/5 though both round alike)
+    num, den = np.array([7 * 10**17, 12 * 10**17, 1]), np.array([3 * 10**17, 5 * 10**17, 1])
+    assert pareto_front([(num, den)], ["max"]).tolist() == [False, True, False]
+    near = (np.array([10**17 + 1, 10**17]), np.array([10**17, 10**17 - 1]))
+    assert pareto_front([near], ["min"]).tolist() == [True, False]  # 1 + 1e-17 < 1 + 1e-17+
+
+
+def test_objectives_are_checked_before_the_walk(family) -> None:
+    with pytest.raises(cost.SpecError, match="unknown objective 'madz'") as e:
+        sweep(family, {"g": (3,)}, objectives="madz:min")
+    assert "did you mean 'madds'" in e.value.hint
+    with pytest.raises(cost.SpecError, match="direction must be min or max"):
+        sweep(family, {"g": (3,)}, objectives="madds:most")
+    with pytest.raises(cost.SpecError, match="more than once"):
+        sweep(family, {"g": (3,)}, objectives="madds:min,madds:max")
 
 
 # --- the exact vectorized evaluator --------------------------------------------------------------
@@ -302,7 +356,7 @@ def test_vectorized_evaluation_switches_to_python_integers_past_int64() -> None:
 # --- cost solve ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("g", [1, 2, 3, 4, 8])
-def test_solve_reproduces_table1_widths(family, g: int) -> None:  # noqa: ANN001
+def test_solve_reproduces_table1_widths(family, g: int) -> None:
     """Table 1 picks, for each g, the valid width nearest the exact 140-MFLOPs solution.
 
     Valid c (s = 1, stem 24): g | c/4 (the shuffle after stage 2's first 1×1) and g | c − 24,
@@ -327,7 +381,7 @@ def test_solve_reproduces_table1_widths(family, g: int) -> None:  # noqa: ANN001
     assert root.nearest(140_000_000, "madds").metrics["madds"] == madds_closed_form(g)
 
 
-def test_solve_for_g_is_numeric(family) -> None:  # noqa: ANN001
+def test_solve_for_g_is_numeric(family) -> None:
     # madds falls from g = 2 (140.8M) to g = 3 (137.5M); g only takes table keys
     sol = solve(family, "g", "madds", 138_000_000)
     root = sol.roots[0]
@@ -335,7 +389,7 @@ def test_solve_for_g_is_numeric(family) -> None:  # noqa: ANN001
     assert (root.below.value, root.above.value) == (2, 3)
 
 
-def test_solve_for_a_real_symbol_uses_the_constraint_lattice(family) -> None:  # noqa: ANN001
+def test_solve_for_a_real_symbol_uses_the_constraint_lattice(family) -> None:
     # g = 3: 24s and c·s/(4g) = 20s whole and ... -> valid s are multiples of 1/4
     sol = solve(family.with_bindings(g=3), "s", "params", 3_000_000)
     root = sol.roots[0]
@@ -343,7 +397,7 @@ def test_solve_for_a_real_symbol_uses_the_constraint_lattice(family) -> None:  #
     assert root.below.metrics["params"] < 3_000_000 < root.above.metrics["params"]
 
 
-def test_solve_for_a_multiple_of_symbol(family) -> None:  # noqa: ANN001
+def test_solve_for_a_multiple_of_symbol(family) -> None:
     # g = 3: madds(r) = 43527·r²/16 + 960000 (r = 32m); 300e6 -> r ≈ 331.5
     sol = solve(family, "r", "madds", 300_000_000)
     root = sol.roots[0]
@@ -359,7 +413,7 @@ def test_solve_for_a_multiple_of_symbol(family) -> None:  # noqa: ANN001
     (lambda f: parse_target("madds"), "METRIC=VALUE"),
     (lambda f: parse_target("madds=-5"), "positive"),
 ])
-def test_solve_errors(family, call, message: str) -> None:  # noqa: ANN001
+def test_solve_errors(family, call, message: str) -> None:
     with pytest.raises(cost.SpecError, match=message):
         call(family)
 
@@ -395,6 +449,41 @@ def test_cli_sweep_errors_exit_2_without_traceback(args: tuple, message: str) ->
     assert code == 2 and message in err and "Traceback" not in err and out == ""
 
 
+@pytest.mark.parametrize("objectives,message", [
+    ("madds:min,parms:max", "unknown objective 'parms'"),
+    ("madds:min,parms:max", "did you mean 'params'"),
+    ("madds:mni", "did you mean 'min'"),
+    ("madds:low", "write madds:min or madds:max"),
+    ("madds", "say whether to minimise or maximise madds"),
+    ("gg:max", "did you mean 'g'"),
+    ("", "METRIC:min or METRIC:max"),
+])
+def test_cli_pareto_objective_errors_exit_2(objectives: str, message: str) -> None:
+    code, out, err = run("sweep", SPEC, "--grid", "g=1,3", "--pareto", objectives)
+    assert code == 2 and message in err and "Traceback" not in err and out == "", err
+
+
+def test_cli_pareto_objectives() -> None:
+    # bare --pareto: the default objectives, madds:min,params:max
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--pareto", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["pareto_objectives"] == "madds:min,params:max"
+    assert [r["g"] for r in doc["rows"]] == [4, 8]
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--pareto",
+                       "madds:min, params:min, mem:min")
+    assert code == 0 and "Pareto front (madds:min, params:min, mem:min): 4" in out
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--grid", "s=0.5,1",
+                       "--pareto", "params:max,s:min", "--format", "json")
+    assert code == 0
+    rows = [(r["g"], r["s"]) for r in json.loads(out)["rows"]]
+    # the most params at each s (g = 8 is invalid at s = 0.5, where g = 3 has the most)
+    assert rows == [(3, 0.5), (8, 1)]
+    # every sweep output carries the pareto column of the (default) objectives
+    code, out, _ = run("sweep", SPEC, "--grid", "g=1,2,3,4,8", "--format", "csv")
+    assert [line.rsplit(",", 1)[1] for line in out.splitlines()[1:]] == \
+        ["false", "false", "false", "true", "true"]
+
+
 def test_cli_solve() -> None:
     code, out, _ = run("solve", SPEC, "--target", "madds=140e6", "--for", "c", "--set", "g=8")
     assert code == 0
@@ -415,7 +504,7 @@ def test_report_is_self_contained_and_replaces_a_previous_one(tmp_path: Path) ->
     page = (target / "index.html").read_text()
     assert page.count("data:image/png;base64,") == 2 + 4 * 2  # 2 + metrics × names
     assert "src=\"http" not in page and "<script" not in page
-    assert "Pareto-optimal configurations" in (target / "summary.md").read_text()
+    assert "## Pareto front (madds:min, params:max)" in (target / "summary.md").read_text()
     assert (target / "sweep.csv").read_text().count("\n") == 1 + 6
     code, _, _ = run("sweep", SPEC, "--grid", "g=3", "--report", str(target))
     assert code == 0 and (target / "sweep.csv").read_text().count("\n") == 1 + 1
@@ -430,7 +519,7 @@ def test_report_refuses_a_directory_with_other_files(tmp_path: Path) -> None:
 
 
 def test_interrupted_report_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           family) -> None:  # noqa: ANN001
+                                           family) -> None:
     from cost.render import html as report
 
     calls = []

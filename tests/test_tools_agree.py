@@ -1,10 +1,10 @@
 """Each named convention of `cost.conventions` against the tool itself, on the same network.
 
-For every bundled spec the translator supports (`cost.reference.torch_module`), the spec is built
-as a
-torch module and profiled with fvcore, thop, ptflops (default backend), torchinfo and
-FlopCounterMode; cost's total under the convention of that name must equal the tool's result
-exactly. Small resolutions keep this fast: the first of `SMALL` the spec accepts.
+For every bundled spec (and those of tests/specs/) the translator supports
+(`cost.reference.torch_module`), the spec is built as a torch module and profiled with fvcore,
+thop, ptflops (default backend), torchinfo and FlopCounterMode; cost's total under the
+convention of that name must equal the tool's result exactly. Small resolutions keep this fast:
+the first of `SMALL` the spec accepts.
 
 Where a tool is inconsistent with itself, the convention reproduces it and says so in its table
 (cost/conventions/tools.py), and a test here shows it in the tool's own numbers:
@@ -14,7 +14,11 @@ Where a tool is inconsistent with itself, the convention reproduces it and says 
 - fvcore, thop and ptflops count the translator's `x + y` and `x * y` (Tensor.__add__/__mul__)
   as 0: fvcore has no aten::add/aten::mul handle, thop no rule, ptflops patches only torch.add /
   Tensor.add / torch.mul / Tensor.mul (torch.add(x, y) would count there);
-- thop's BN is 4 per element (2·numel, doubled when affine), fvcore's and ptflops' 2.
+- thop's BN is 4 per element (2·numel, doubled when affine), fvcore's and ptflops' 2;
+- fvcore counts a conv with padding='same' as 0 (it traces to aten::_convolution_mode, which has
+  no handle), ptflops counts nn.LayerNorm 1 per element (its hook looks for `affine`) and
+  torchvision's LayerNorm2d 0 (hooks match exact types), and ptflops' upsample hook reads
+  output[0], the first image (`test_the_new_ops_quirks_in_the_tools_own_numbers`).
 `test_ops_one_by_one` checks every op (with the arguments whole networks may not reach, batch 1
 and 2) against the five tools.
 
@@ -43,7 +47,7 @@ from cost import conventions  # noqa: E402
 from cost.errors import CostError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+SPECS = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "tests" / "specs").glob("*.yaml"))
 SMALL = (64, 96, 128, 160, 224)  # input sizes tried, smallest first, where the spec has `r`
 
 
@@ -202,6 +206,34 @@ PROBES: dict[str, tuple[str, list[str]]] = {
         "{id: gate, op: global_avgpool}", "{op: sigmoid}", "{op: mul, in: [a, prev]}",
         "{op: concat, in: [prev, b]}", "{op: channel_shuffle, groups: 3}",
         "{id: split, op: channel_split, parts: 2}", "{op: concat, in: [split.1, split.0]}"]),
+    # the ops of issue 15: ptflops counts gelu twice (hook + F.gelu) and silu once (F.silu)
+    "silu_swish_gelu": ("[n, 6, 7, 7]", ["{op: silu}", "{op: swish}", "{op: gelu}"]),
+    "layernorm_both_forms": ("[n, 6, 7, 5]", [
+        "{op: layernorm}", "{op: layernorm, data_format: channels_last, eps: 1/1000000}"]),
+    "layernorm_head": ("[n, 6, 3, 3]", [
+        "{op: global_avgpool}", "{op: flatten}", "{op: layernorm}",
+        "{op: layernorm, data_format: channels_last}"]),
+    "upsample_nearest": ("[n, 4, 5, 3]", [
+        "{op: upsample, scale: 2}", "{op: upsample, size: [13, 7]}"]),
+    "upsample_bilinear": ("[n, 4, 5, 3]", [
+        "{op: upsample, scale: [2, 3], mode: bilinear}",
+        "{op: upsample, size: 9, mode: bilinear}"]),
+    "conv_transpose": ("[n, 8, 5, 6]", [
+        "{op: conv_transpose, out: 12, k: 3, stride: 2, pad: 1, output_padding: 1, groups: 4, "
+        "bias: true}",
+        "{op: conv_transpose, out: 6, k: [2, 3], stride: [2, 1], dilation: [1, 2]}"]),
+    "conv_non_square": ("[n, 4, 9, 9]", [
+        "{op: conv, out: 6, k: [1, 7], pad: [0, 3], bias: true}",
+        "{op: conv, k: [3, 1], stride: [2, 1], pad: [1, 0], dilation: [2, 1]}"]),
+    # fvcore counts 0 for padding='same' (aten::_convolution_mode); the others as any conv
+    "conv_pad_same": ("[n, 4, 9, 8]", [
+        "{op: conv, out: 6, k: 4, pad: same, dilation: [1, 2]}",
+        "{op: conv, k: 3, pad: same, groups: depthwise, bias: true}"]),
+    "pool_non_square_same": ("[n, 4, 9, 9]", [
+        "{op: maxpool, k: [1, 3], stride: [1, 2], pad: [0, 1]}",
+        "{op: avgpool, k: [3, 1], stride: [2, 1], pad: [1, 0], ceil_mode: true}",
+        "{op: avgpool, k: 3, stride: 1, pad: same}", "{op: maxpool, k: [3, 5], stride: 1, "
+        "pad: same}"]),
 }
 
 
@@ -235,3 +267,28 @@ def test_probes_cover_every_op() -> None:
     ops = {line.split("op: ")[1].split(",")[0].rstrip("}")
            for _, layers in PROBES.values() for line in layers}
     assert ops == set(cost.ops.names())
+
+
+def test_the_new_ops_quirks_in_the_tools_own_numbers(tmp_path: Path) -> None:
+    """The tools' quirks on the ops of issue 15, in their own numbers at batch 2 (e elements):
+    fvcore counts a `pad: same` conv as 0; ptflops counts nn.LayerNorm e/n (no `affine`),
+    LayerNorm2d 0, and upsample's output e/n² (hook on output[0], averaged) + e (F.interpolate);
+    fvcore's layer_norm is 5/element, thop's 4."""
+    def totals(shape: str, layer: str) -> dict[str, int]:
+        path = tmp_path / "one.yaml"
+        path.write_text(f"spec: 1\nname: one\ninput: {shape}\nnetwork:\n  - {layer}\n")
+        p = cost.profile(cost.load(path))
+        found = tool_totals(p)
+        assert found == {tool: conventions.count(p, tool).total for tool in TOOLS}
+        return found
+
+    e = 2 * 6 * 7 * 5
+    same = totals("[2, 6, 7, 5]", "{op: conv, k: 3, pad: same}")
+    assert same["fvcore"] == 0 and same["torch"] == 2 * e * 9 * 6
+    first = totals("[2, 6, 7, 5]", "{op: layernorm}")
+    last = totals("[2, 6, 7, 5]", "{op: layernorm, data_format: channels_last}")
+    assert (first["fvcore"], first["thop"], first["ptflops"]) == (5 * e, 4 * e, 0)
+    assert (last["fvcore"], last["thop"], last["ptflops"]) == (5 * e, 4 * e, e // 2)
+    up = totals("[2, 6, 7, 5]", "{op: upsample, scale: 2}")
+    assert up == {"fvcore": 4 * e, "thop": 0, "ptflops": 4 * e / 4 + 4 * e, "torchinfo": 0,
+                  "torch": 0}

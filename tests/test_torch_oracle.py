@@ -112,10 +112,11 @@ def test_bn_inference() -> None:
 
 @pytest.mark.parametrize("name,oracle", [
     ("relu", F.relu), ("relu6", F.relu6), ("sigmoid", torch.sigmoid),
-    ("hard_sigmoid", F.hardsigmoid), ("hard_swish", F.hardswish),
+    ("hard_sigmoid", F.hardsigmoid), ("hard_swish", F.hardswish), ("silu", F.silu),
+    ("swish", F.silu), ("gelu", F.gelu),
     ("dropout", lambda x: F.dropout(x, 0.5, training=False)),
 ])
-def test_activations(name: str, oracle) -> None:  # noqa: ANN001
+def test_activations(name: str, oracle) -> None:
     edges = np.float32([-90, -6, -3, 0, 3, 6, 90])  # saturation and the kinks of relu6 & co.
     x = np.concatenate([randn(200) * 5, edges]).reshape(1, 1, 1, -1)
     (y,) = forward(get(name)(), x)
@@ -137,6 +138,113 @@ def test_add_mul() -> None:
     x, y, gate = randn(2, 4, 3, 3), randn(2, 4, 3, 3), randn(2, 4, 1, 1)
     close(forward(get("add")(), x, y)[0], t(x) + t(y))
     close(forward(get("mul")(), x, gate)[0], t(x) * t(gate))
+
+
+@pytest.mark.parametrize("k,stride,pad,dilation", [
+    ((1, 7), 1, (0, 3), 1), ((7, 1), 1, (3, 0), 1), ((3, 1), (2, 1), (1, 0), 1),
+    ((2, 5), (1, 3), (1, 2), (2, 1)), (4, 1, "same", 1), (3, 1, "same", (2, 1)),
+    ((2, 3), 1, "same", (1, 2)),
+])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_non_square_and_same(k: object, stride: object, pad: object, dilation: object,
+                                  groups: int) -> None:
+    x, b = randn(2, 4, 11, 10), randn(6)
+    op = Conv(out=6, k=k, stride=stride, pad=pad, dilation=dilation, groups=groups, bias=True)
+    w = randn(*op.weights([x.shape])["weight"])
+    tally = Tally()
+    (y,) = op.forward([x], {"weight": w, "bias": b}, tally)
+    close(y, F.conv2d(t(x), t(w), t(b), stride, pad, dilation, groups))
+    assert op.outputs([x.shape], Checker()) == (y.shape,)
+    assert tally.madds == op.madds([x.shape], [y.shape])
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("k,stride,pad,ceil_mode", [
+    ((1, 3), (1, 2), (0, 1), False), ((3, 1), (2, 1), (1, 0), True), ((2, 3), None, 0, True),
+    (3, 1, "same", False), ((5, 3), 1, "same", False),
+])
+def test_pooling_non_square_and_same(kind: str, k: object, stride: object, pad: object,
+                                     ceil_mode: bool) -> None:
+    x = randn(2, 3, 10, 9)
+    op = get(f"{kind}pool")(k=k, stride=stride, pad=pad, ceil_mode=ceil_mode)
+    (y,) = forward(op, x)
+    k2, s2, p2, _ = op.window_args()
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    close(y, pool(t(x), k2, s2, p2, ceil_mode=ceil_mode))
+    assert op.outputs([x.shape], Checker()) == (y.shape,)
+
+
+@pytest.mark.parametrize("k,stride,pad,output_padding,dilation,groups", [
+    (3, 2, 1, 1, 1, 1), (4, 2, 1, 0, 1, 2), (2, 2, 0, 0, 1, 2), (3, 1, 0, 0, 2, 1),
+    ((2, 3), (2, 1), (0, 1), (1, 0), (1, 2), 2), (5, 3, 2, 2, 1, 1),
+])
+def test_conv_transpose(k: object, stride: object, pad: object, output_padding: object,
+                        dilation: object, groups: int) -> None:
+    op = get("conv_transpose")(out=6, k=k, stride=stride, pad=pad, output_padding=output_padding,
+                               dilation=dilation, groups=groups, bias=True)
+    x, b = randn(2, 4, 5, 7), randn(6)
+    w = randn(*op.weights([x.shape])["weight"])
+    tally = Tally()
+    (y,) = op.forward([x], {"weight": w, "bias": b}, tally)
+    close(y, F.conv_transpose2d(t(x), t(w), t(b), stride, pad, output_padding, groups,
+                                dilation))
+    assert op.outputs([x.shape], Checker()) == (y.shape,)
+    assert tally.madds == op.madds([x.shape], [y.shape])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2),
+       st.integers(1, 2), st.integers(1, 2), st.data())
+def test_random_conv_transposes(g: int, k: int, stride: int, pad: int, dilation: int, n: int,
+                                data: st.DataObject) -> None:
+    cin, cout = g * data.draw(st.integers(1, 2)), g * data.draw(st.integers(1, 2))
+    output_padding = data.draw(st.integers(0, max(stride, dilation) - 1))
+    h, w = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6))
+    full = [(s - 1) * stride + dilation * (k - 1) + 1 + output_padding for s in (h, w)]
+    assume(min(full) > 2 * pad)
+    op = get("conv_transpose")(out=cout, k=k, stride=stride, pad=pad,
+                               output_padding=output_padding, dilation=dilation, groups=g)
+    x = randn(n, cin, h, w)
+    wt = randn(*op.weights([x.shape])["weight"])
+    tally = Tally()
+    (y,) = op.forward([x], {"weight": wt}, tally)
+    close(y, F.conv_transpose2d(t(x), t(wt), None, stride, pad, output_padding, g, dilation))
+    assert tally.madds == op.madds([x.shape], [y.shape])
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+@pytest.mark.parametrize("scale,size", [
+    (2, None), ((3, 2), None), (1, None), (None, (9, 4)), (None, 20), (None, (14, 3)),
+    (None, (5, 7)),
+])  # 14 -> 20 on one axis: torch's float32 step 0.7 (below 7/10) moves a nearest index
+def test_upsample(mode: str, scale: object, size: object) -> None:
+    x = randn(2, 3, 14, 7)
+    op = get("upsample")(scale=scale, size=size, mode=mode)
+    (y,) = forward(op, x)
+    factor = None if scale is None else tuple(float(v) for v in (scale if isinstance(
+        scale, tuple) else (scale, scale)))
+    expected = F.interpolate(t(x), size=size, scale_factor=factor, mode=mode,
+                             align_corners=False if mode == "bilinear" else None)
+    close(y, expected, atol=0 if mode == "nearest" else 1e-5)
+    assert op.outputs([x.shape], Checker()) == (y.shape,)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 4, 3), (3, 7)])
+@pytest.mark.parametrize("data_format", ["channels_first", "channels_last"])
+def test_layernorm(shape: tuple[int, ...], data_format: str) -> None:
+    x = randn(*shape) * 3 + 1
+    op = get("layernorm")(data_format=data_format)
+    axis = 1 if data_format == "channels_first" else len(shape) - 1
+    w, b = randn(shape[axis]), randn(shape[axis])
+    (y,) = forward(op, x, weight=w, bias=b)
+    moved = t(x).movedim(axis, -1)
+    expected = F.layer_norm(moved, (shape[axis],), t(w), t(b), 1e-5).movedim(-1, axis)
+    close(y, expected)
+    module = op.torch_module(shape)
+    with torch.no_grad():
+        module.weight.copy_(t(w))
+        module.bias.copy_(t(b))
+        close(y, module(t(x)))
 
 
 @st.composite

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, parse_sets, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, parse_sets, user_errors
 
 
 @click.command("bench")
@@ -58,4 +58,4 @@ def bench_command(spec: str, sets: tuple[str, ...], preset: str | None, runtime:
 
         predicted = float(latency(p, load_device(device_path)))
     result = bench(p, runtime, threads, repeat=repeat, optimization=optimization)
-    click.echo(render_bench(result, fmt, predicted).rstrip("\n"))
+    echo(render_bench(result, fmt, predicted).rstrip("\n"))

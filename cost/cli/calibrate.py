@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import user_errors
+from cost.cli.main import echo, user_errors
 
 
 @click.command("calibrate")
@@ -42,4 +42,4 @@ def calibrate_command(output: str, runtime: str, threads: int, optimization: str
 
         pd.DataFrame([p.as_dict() for p in points]).to_csv(points_path, index=False)
     device.save(output)
-    click.echo(render_calibration(device, output))
+    echo(render_calibration(device, output))

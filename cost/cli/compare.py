@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, load_spec, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, load_spec, user_errors
 
 DEFAULT_CONVENTIONS = "paper,fvcore,thop,ptflops,torchinfo,torch"
 
@@ -40,4 +40,4 @@ def compare_command(spec: str, sets: tuple[str, ...], preset: str | None, names:
         raise SpecError("--conventions names none", hint="e.g. --conventions paper,thop")
     chosen = [get(name) for name in wanted]
     found = [count(p, c.name) for c in chosen]
-    click.echo(render_comparison(p, chosen, found, fmt).rstrip("\n"))
+    echo(render_comparison(p, chosen, found, fmt).rstrip("\n"))

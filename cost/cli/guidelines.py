@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, load_spec, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, load_spec, user_errors
 from cost.errors import SpecError
 
 
@@ -59,7 +59,7 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
 
                 device = load_device(device_path)
             found = found + measured(found, threads=threads, repeat=repeat, device=device)
-        click.echo(render_experiments(found, fmt).rstrip("\n"))
+        echo(render_experiments(found, fmt).rstrip("\n"))
         return
     if measure or device_path:
         raise SpecError("--measure and --device go with --experiments",
@@ -78,6 +78,6 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
         profile = fold(profile)
     report = analyze(profile, fused=fuse)
     if fmt == "json" and fuse:
-        click.echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
-    click.echo(out.render_guidelines(report, fmt).rstrip("\n"))
+        echo(FUSION_ASSUMPTION, err=True)  # keeps stdout to the JSON document
+    echo(out.render_guidelines(report, fmt).rstrip("\n"))
 

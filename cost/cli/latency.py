@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from cost.cli.main import FORMATS, binding_options, load_spec, user_errors
+from cost.cli.main import FORMATS, binding_options, echo, load_spec, user_errors
 
 
 @click.command("latency")
@@ -34,4 +34,4 @@ def latency_command(spec: str, sets: tuple[str, ...], preset: str | None, device
         raise SpecError(f"latency needs numbers, but {', '.join(p.env.free)} are free",
                         file=p.spec.path, hint="bind them with --set, or sweep with "
                                                "cost sweep --device")
-    click.echo(render_prediction(predict(p, device), fmt).rstrip("\n"))
+    echo(render_prediction(predict(p, device), fmt).rstrip("\n"))

@@ -10,6 +10,7 @@ without a traceback and without half an output.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,21 @@ import click
 from cost.errors import CostError
 
 FORMATS = ("table", "markdown", "csv", "json")
+# control characters (but tab and newline), lone surrogates and bidirectional overrides: a spec's
+# text (a name, an id) must not move the cursor, recolour the terminal or reorder what is shown
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character shown as an escape (\\x1b, \\u202e)."""
+    return _UNPRINTABLE.sub(lambda m: (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100
+                                       else f"\\u{ord(m[0]):04x}"), text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """The one way the CLI prints: everything goes through `printable` first."""
+    click.echo(printable(str(text)), err=err)
 
 
 def user_errors(f: Callable) -> Callable:
@@ -29,7 +45,7 @@ def user_errors(f: Callable) -> Callable:
         try:
             return f(*args, **kwargs)
         except CostError as e:
-            click.echo(f"error: {e}", err=True)
+            echo(f"error: {e}", err=True)
             sys.exit(2)
 
     return run
@@ -121,10 +137,15 @@ def main() -> None:
               help="Model deployment fusion: bn and the activation after it folded into the conv.")
 @click.option("--convention", default="paper", show_default=True, metavar="NAME",
               help="Also count under a tool's convention: fvcore, thop, ptflops, torchinfo, torch.")
+@click.option("--sort", metavar="COLUMN", default=None,
+              help="Order rows by a column, largest first: madds, params, mem, mem_read, "
+                   "mem_write, intensity, live (path and op: A to Z).")
+@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Show only the first N rows (after --sort); totals stay those of all rows.")
 @user_errors
 def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: str,
                     symbolic: bool, keep: str, depth: int | None, dtype_bytes: int,
-                    fuse: bool, convention: str) -> None:
+                    fuse: bool, convention: str, sort: str | None, top: int | None) -> None:
     """Per-layer output shapes, madds, params and memory access of SPEC, and totals."""
     import cost
     from cost.render.profile import render_profile
@@ -138,8 +159,9 @@ def profile_command(spec: str, sets: tuple[str, ...], preset: str | None, fmt: s
         from cost.conventions.tools import get
 
         get(convention)  # an unknown name is a user error before anything is rendered
-    text = render_profile(p, fmt, depth=depth, dtype_bytes=dtype_bytes, convention=convention)
-    click.echo(text.rstrip("\n"))
+    text = render_profile(p, fmt, depth=depth, dtype_bytes=dtype_bytes, convention=convention,
+                          sort=sort, top=top)
+    echo(text.rstrip("\n"))
 
 
 @main.command("ops")
@@ -147,4 +169,4 @@ def ops_command() -> None:
     """List the registered ops with their arguments."""
     from cost.render.ops import render_ops
 
-    click.echo(render_ops())
+    echo(render_ops())

@@ -2,10 +2,11 @@
 
 A rule is a function of one engine `Layer` that returns a count (an `sint`: an int once bound, a
 sympy expression while symbols are free). Rules read only the layer's shapes (`in_shapes`,
-`out_shapes`) and what its op declares (`Op.madds`, `Op.weights`, a pooling op's `window_args`),
-never an op's arguments by name; the primitives below are the quantities the profilers' formulas
-are built from, so each convention's table reads as its tool's source does. A contraction's
-multiply-adds are the op's own formula (`own_madds`), which every tool that counts them shares.
+`out_shapes`) and what its op declares (`Op.madds`, `Op.weights`, `Op.variant`, a pooling op's
+`window_args`), never an op's arguments by name; the primitives below are the quantities the
+profilers' formulas are built from, so each convention's table reads as its tool's source does.
+A contraction's multiply-adds are the op's own formula (`own_madds`), which every tool that counts
+them shares.
 
 >>> from types import SimpleNamespace as L
 >>> from cost.ops.conv import Conv
@@ -77,13 +78,13 @@ def window_inputs(layer: Layer) -> sint:
     count_include_pad=True, which `avgpool` follows); only a ceil_mode overhang is cut off.
 
     Without ceil_mode every window lies inside the padded input (the floor rule), so this is
-    h'·k · w'·k. With ceil_mode the sizes must be numbers.
+    h'·kh · w'·kw. With ceil_mode the sizes must be numbers.
     """
-    k, stride, pad, ceil_mode = layer.node.window_args()
+    ks, strides, pads, ceil_mode = layer.node.window_args()
     _, _, h, w = layer.in_shapes[0]
     _, _, ho, wo = layer.out_shapes[0]
     per_axis = []
-    for size, out in ((h, ho), (w, wo)):
+    for size, out, k, stride, pad in zip((h, w), (ho, wo), ks, strides, pads, strict=True):
         if not ceil_mode:
             per_axis.append(out * k)
             continue
@@ -132,6 +133,34 @@ def adaptive_pooled_inputs(layer: Layer) -> sint:
     n, c, h, w = layer.in_shapes[0]
     _, _, ho, wo = layer.out_shapes[0]
     return normalize(n * c * bin_inputs(h, ho) * bin_inputs(w, wo))
+
+
+def out_positions(layer: Layer) -> sint:
+    """n · the output's spatial positions: prod(output[:1] + output[2:]), torchinfo's factor for
+    the weights of a "Conv…" module (n·h'·w'); n alone for an (n, features) output."""
+    y = layer.out_shapes[0]
+    return numel((y[0], *y[2:]))
+
+
+def params_per_position(layer: Layer) -> sint:
+    """The layer's parameter count × `out_positions`: every weight and bias once per output
+    position (torchinfo's Conv rule; for conv it equals madds + bias adds)."""
+    return normalize(param_count(layer) * out_positions(layer))
+
+
+def by_variant(rules: dict[str, Rule]) -> Rule:
+    """The rule of the op's `Op.variant()` (upsample's mode, layernorm's data format), for a
+    tool that counts an op's forms apart; a variant without a rule is an error."""
+
+    def dispatched(layer: Layer) -> sint:
+        variant = layer.node.variant()
+        if variant not in rules:
+            raise SpecError(f"no rule for {layer.op} in its form {variant!r}", where=layer.path,
+                            hint="add it to the convention's table in cost/conventions/tools.py")
+        return rules[variant](layer)
+
+    dispatched.__name__ = "by variant: " + ", ".join(f"{v} {r.__name__}" for v, r in rules.items())
+    return dispatched
 
 
 def batch_params(layer: Layer) -> sint:

@@ -11,7 +11,9 @@ BN (0, 2, 4 per element or n·2c), bias adds, activations and pooling, and the 2
 
 A convention's rules are keyed by the kind an op declares (`cost.ops.base.KINDS`), plus a few
 overrides keyed by op name where the tool treats that very op apart from its kind (ptflops'
-nn.ReLU, thop's nn.AvgPool2d). An op is counted by its override, else by its kind's rule; an op
+nn.ReLU, thop's nn.AvgPool2d, fvcore's aten::layer_norm). An op is counted by its override (keyed
+by the op's registered name, so an alias such as swish shares silu's), else by its kind's rule; an
+op
 with neither is an error (`Convention.of`), and `gaps` lists every such hole for the tests.
 Contractions (conv, linear) are counted from the op's own `madds` (`counting.own_madds`), never
 from a second copy of its formula.
@@ -33,9 +35,11 @@ from cost.conventions.counting import (
     adaptive_pooled_inputs,
     batch_params,
     bias_adds,
+    by_variant,
     in_numel,
     out_numel,
     own_madds,
+    params_per_position,
     per_image,
     plus,
     pooled_inputs,
@@ -58,11 +62,13 @@ if TYPE_CHECKING:
 # "Translator" below is cost.reference.torch_module, the module the tools are run on in
 # tests/test_tools_agree.py: each op's `torch_module` (cost.ops), i.e. nn.Conv2d, nn.Linear,
 # nn.BatchNorm2d/1d (eval, affine), nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Hardsigmoid, nn.Hardswish,
-# nn.Dropout, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d(size) (global_avgpool: size 1),
-# nn.Flatten, nn.ChannelShuffle, and small custom modules for add (`x + y`), mul (`x * y`),
-# concat (torch.cat) and channel_split (torch.chunk). Hook-based tools (thop, ptflops, torchinfo)
-# depend on that structure; where another structure would change a tool's count, the entry says
-# so.
+# nn.SiLU, nn.GELU, nn.Dropout, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d(size)
+# (global_avgpool: size 1), nn.Flatten, nn.ChannelShuffle, nn.ConvTranspose2d, nn.Upsample,
+# nn.LayerNorm (layernorm channels_last) and LayerNorm2d (channels_first: torchvision's, a
+# subclass of nn.LayerNorm calling F.layer_norm between two movedims), and small custom modules
+# for add (`x + y`), mul (`x * y`), concat (torch.cat) and channel_split (torch.chunk).
+# Hook-based tools (thop, ptflops, torchinfo) depend on that structure; where another structure
+# would change a tool's count, the entry says so.
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ class Convention:
     def of(self, layer: Layer) -> sint:
         """The count of one engine layer under this convention."""
         kind = type(layer.node).kind
-        rule = self.rule(layer.op, kind)
+        rule = self.rule(type(layer.node).name, kind)
         if rule is None:
             raise SpecError(f"op {layer.op!r} has no rule in convention {self.name!r}",
                             where=layer.path,
@@ -129,6 +135,7 @@ PAPER = Convention(
         "elementwise_binary": own_madds,   # 0: an add or a multiply alone is not a multiply-add
         "data_movement": own_madds,        # 0: data movement (concat, channel_split, shuffle)
         "view": own_madds,                 # 0: a view; the identity at inference (dropout)
+        "resample": own_madds,             # 0: interpolation weights are not a contraction
     },
 )
 
@@ -140,13 +147,16 @@ PAPER = Convention(
 FVCORE = Convention(
     "fvcore", "FlopCountAnalysis(model, x).total()", "fvcore", "0.1.5.post20221221",
     "multiply-adds (fvcore's 'flops': 1 per multiply-add)",
-    "conv + linear without bias, BN 2/element, adaptive avg-pool 1/input element",
+    "conv + linear without bias (0 for padding='same'), BN 2/element, LayerNorm 5/element, "
+    "adaptive avg-pool 1/input element, upsample 1 (nearest) or 4 (bilinear)/output element",
     {
-        # conv: jit_handles.conv_flop_jit -> conv_flop_count: batch · prod(w_shape) ·
-        # prod(out_spatial); linear: jit_handles.linear_flop_jit (aten::linear):
-        # prod(input_shape) · out_features; no bias. Both are the op's own madds
+        # conv: jit_handles.conv_flop_jit (aten::_convolution) -> conv_flop_count: batch ·
+        # prod(w_shape) · prod(out_spatial); transposed (conv_transpose): prod(in_spatial)
+        # instead; linear: jit_handles.linear_flop_jit (aten::linear): prod(input_shape) ·
+        # out_features; no bias. All are the op's own madds
         "contraction": own_madds,
         # jit_handles.batchnorm_flop_jit, eval: numel(input) · (2 if affine else 1)
+        # (layernorm: below)
         "norm": times(2, in_numel),
         # aten::adaptive_avg_pool2d (flop_count.py): elementwise_flop_counter(1, 0) = 1 per
         # input element, whatever the output size (overlapping bins count their inputs once);
@@ -155,7 +165,8 @@ FVCORE = Convention(
         "global_pool": in_numel,
         # relu: aten::relu is in _IGNORED_OPS; relu6: nn.ReLU6 traces to aten::hardtanh:
         # unsupported, 0; sigmoid: aten::sigmoid: unsupported, 0; hard_sigmoid:
-        # aten::hardsigmoid: unsupported, 0; hard_swish: aten::hardswish: unsupported, 0
+        # aten::hardsigmoid: unsupported, 0; hard_swish: aten::hardswish: unsupported, 0;
+        # silu: aten::silu, gelu: aten::gelu: unsupported, 0
         "activation": zero,
         "pool": zero,                # aten::max_pool2d, aten::avg_pool2d: unsupported, 0
         "elementwise_binary": zero,  # aten::add, aten::mul: unsupported, 0
@@ -163,6 +174,17 @@ FVCORE = Convention(
         # channel_shuffle: aten::channel_shuffle: unsupported, 0
         "data_movement": zero,
         "view": zero,                # aten::flatten, aten::dropout are in _IGNORED_OPS
+        # flop_count.py: aten::upsample_nearest2d: elementwise_flop_counter(0, 1), 1 per output
+        # element; aten::upsample_bilinear2d: elementwise_flop_counter(0, 4), 4 per output
+        "resample": by_variant({"nearest": out_numel, "bilinear": times(4, out_numel)}),
+    },
+    {
+        # aten::layer_norm: norm_flop_counter(2): numel(input) · (5 if the weight (input 2) is
+        # given else 4), both forms (the movedims of LayerNorm2d: aten::movedim, unsupported, 0)
+        "layernorm": times(5, in_numel),
+        # conv with pad: same is nn.Conv2d(padding="same"), which traces to
+        # aten::_convolution_mode, not aten::_convolution: unsupported, 0
+        "conv": by_variant({"": own_madds, "pad_same": zero}),
     },
 )
 
@@ -174,13 +196,17 @@ FVCORE = Convention(
 THOP = Convention(
     "thop", "thop.profile(model, (x,))[0]", "ultralytics-thop", "2.2.3",
     "multiply-adds (thop's 'MACs')",
-    "conv + linear without bias, BN 4/element, avg-pool window adds + 1 divide per output",
+    "conv + linear without bias, BN and LayerNorm 4/element, avg-pool window adds + 1 divide "
+    "per output, bilinear upsample 11/output element",
     {
         # conv: count_convNd -> calc_func.calculate_conv2d_flops: out.numel · (cin // g) ·
-        # prod(k); linear: count_linear: in_features · y.numel(); the bias add is not counted.
-        # Both are the op's own madds
+        # prod(k); conv_transpose: count_convtNd, the same with transpose=True: in.numel ·
+        # (cout // g) · prod(k); linear: count_linear: in_features · y.numel(); the bias add is
+        # not counted. All are the op's own madds
         "contraction": own_madds,
-        # count_normalization (on _NormBase: BatchNorm1d/2d): calculate_norm = 2·numel, ×2 affine
+        # count_normalization (on _NormBase: BatchNorm1d/2d; and nn.LayerNorm, matched through
+        # the MRO, so LayerNorm2d too): calculate_norm = 2·numel, ×2 when affine or
+        # elementwise_affine
         "norm": times(4, in_numel),
         # count_adap_avgpool: one add per pooled input, walking the bins AdaptiveAvgPool slices
         # ([j·I // O, ceil((j+1)·I / O)) per axis; overlapping bins count an input once each),
@@ -189,7 +215,8 @@ THOP = Convention(
         # the same with a 1×1 output: one bin, the whole map (x.mean((2, 3)) would count 0)
         "global_pool": plus(in_numel, out_numel),
         # register_hooks: nn.ReLU, nn.ReLU6 -> zero_ops; nn.Sigmoid: no rule, 0;
-        # nn.Hardsigmoid: no rule, 0; nn.Hardswish: no rule, 0 ("want formulas", profile.py)
+        # nn.Hardsigmoid, nn.Hardswish, nn.SiLU, nn.GELU: no rule, 0 ("want formulas",
+        # profile.py)
         "activation": zero,
         "pool": zero,                 # nn.MaxPool2d -> zero_ops (avgpool: below)
         # nn.modules.dropout._DropoutNd -> zero_ops; nn.Flatten -> zero_ops
@@ -200,6 +227,9 @@ THOP = Convention(
         # translator's custom modules have no rule, and Tensor.__add__ / __mul__ are not in
         # functional_hooks: 0 (torch.add would be 0 too)
         "elementwise_binary": zero,
+        # nn.Upsample -> count_upsample: ops_per_element by mode (nearest 0, bilinear 11) ·
+        # y.nelement()
+        "resample": by_variant({"nearest": zero, "bilinear": times(11, out_numel)}),
     },
     {
         # count_avgpool: n·c · Σ window sizes (padding included) + y.numel() (one divide each)
@@ -226,20 +256,21 @@ _PTFLOPS_POOL = plus(per_image(in_numel), in_numel)
 PTFLOPS = Convention(
     "ptflops", "get_model_complexity_info(model, input_res)[0], pytorch backend",
     "ptflops", "0.7.5", "multiply-adds per image (ptflops' 'MACs')",
-    "conv + linear with bias adds, BN 2/element, ReLU and every pooling 2/input element "
-    "(module hook + patched function), ReLU6 1/element",
+    "conv + linear with bias adds, BN 2/element, ReLU, GELU and every pooling 2/input element "
+    "(module hook + patched function), ReLU6 and SiLU 1/element, nn.LayerNorm 1/element "
+    "(LayerNorm2d 0), upsample ~1/output element",
     {
         # conv: conv_flops_counter_hook: k²·cin·(cout/g)·n·h'·w' + n·cout·h'·w' with a bias;
         # linear: linear_flops_counter_hook: (fin·out + out with bias) · prod(input.shape[:-1]);
         # F.linear's patch is commented out in patch_functional
         "contraction": per_image(plus(own_madds, bias_adds)),
-        # bn_flops_counter_hook: numel(input) · 2 (affine)
+        # bn_flops_counter_hook: numel(input) · 2 (affine) (layernorm: below)
         "norm": per_image(times(2, in_numel)),
         "pool": _PTFLOPS_POOL,
         "adaptive_pool": _PTFLOPS_POOL,
         "global_pool": _PTFLOPS_POOL,
         # sigmoid, hard_sigmoid, hard_swish: not in MODULES_MAPPING; torch.sigmoid,
-        # F.hardsigmoid, F.hardswish are not patched (relu, relu6: below)
+        # F.hardsigmoid, F.hardswish are not patched (relu, relu6, silu, gelu: below)
         "activation": zero,
         # the translator's `x + y` / `x * y` call Tensor.__add__ / __mul__, which are not
         # patched: 0. torch.add(x, y) or x.add(y) would count the broadcast numel (per batch)
@@ -247,12 +278,28 @@ PTFLOPS = Convention(
         # torch.cat, torch.chunk, nn.ChannelShuffle, nn.Flatten, nn.Dropout: no hook, no patch
         "data_movement": zero,
         "view": zero,
+        # nn.Upsample -> upsample_flops_counter_hook, which takes output[0] (the first image)
+        # for the output and multiplies its dimensions: out numel / n, then averaged over the
+        # batch like every hook: / n again; + nn.Upsample.forward calls F.interpolate, patched
+        # (_interpolate_functional_flops_hook: prod(size)·n·c, or input numel · scale², = the
+        # output numel), not averaged. Either mode
+        "resample": plus(per_image(per_image(out_numel)), out_numel),
     },
     {
         # relu_flops_counter_hook (output numel) + patched F.relu (_numel_functional_flops_hook)
         "relu": plus(per_image(out_numel), in_numel),
         # relu_flops_counter_hook only: ReLU6 -> F.hardtanh is not patched
         "relu6": per_image(out_numel),
+        # MODULES_MAPPING[nn.GELU] = relu_flops_counter_hook + patched F.gelu, as relu
+        "gelu": plus(per_image(out_numel), in_numel),
+        # nn.SiLU is not in MODULES_MAPPING, but its forward calls F.silu, patched
+        # (_numel_functional_flops_hook): input numel, not averaged
+        "silu": in_numel,
+        # nn.LayerNorm -> bn_flops_counter_hook: numel(input), doubled only `if
+        # hasattr(module, "affine")`, which LayerNorm lacks (it has elementwise_affine); hooks
+        # match type(module) exactly, so LayerNorm2d (channels_first) gets none, and
+        # F.layer_norm is not patched: 0
+        "layernorm": by_variant({"channels_last": per_image(in_numel), "channels_first": zero}),
     },
 )
 
@@ -265,12 +312,16 @@ TORCHINFO = Convention(
     "1.8.0", "multiply-adds (torchinfo's 'Mult-Adds')",
     "parameters × output positions: conv + linear with bias, BN n·2c, the rest 0",
     {
-        # conv: (weight + bias numel) · n·h'·w'; linear: n · (fin·out + out)
-        "contraction": plus(own_madds, bias_adds),
-        "norm": batch_params,                    # n · 2c (scale and shift)
+        # conv, conv_transpose ("Conv" in the class name): (weight + bias numel) · n·h'·w', for
+        # conv its madds + bias adds, for conv_transpose its weights at each OUTPUT position;
+        # linear: output[0] · (fin·out + out) = n · params, which is prod(output[:1] +
+        # output[2:]) for an (n, out) output
+        "contraction": params_per_position,
+        # bn: n · 2c (scale and shift); layernorm: n · 2d (weight and bias)
+        "norm": batch_params,
         # no parameters: 0
         "activation": zero, "pool": zero, "adaptive_pool": zero, "global_pool": zero,
-        "elementwise_binary": zero, "data_movement": zero, "view": zero,
+        "elementwise_binary": zero, "data_movement": zero, "view": zero, "resample": zero,
     },
 )
 
@@ -283,11 +334,13 @@ TORCH = Convention(
     "conv + linear without bias, everything else 0",
     {
         # conv: conv_flop_count: 2 · batch · prod(out_spatial) · prod(k) · cout · cin/g; bias
-        # ignored; linear: addmm_flop = mm_flop: 2·m·n·k; the bias of addmm is ignored
+        # ignored; transposed (conv_transpose): prod(in_spatial) instead of out, = 2 · its own
+        # madds; linear: addmm_flop = mm_flop: 2·m·n·k; the bias of addmm is ignored
         "contraction": times(FLOPS_PER_MADD, own_madds),
-        # not in flop_registry (aten::adaptive_avg_pool2d neither): 0
+        # not in flop_registry (aten::adaptive_avg_pool2d, layer_norm, upsample_* neither): 0
         "norm": zero, "activation": zero, "pool": zero, "adaptive_pool": zero,
         "global_pool": zero, "elementwise_binary": zero, "data_movement": zero, "view": zero,
+        "resample": zero,
     },
 )
 
@@ -335,7 +388,7 @@ def gaps(conventions: Iterable[Convention] | None = None) -> list[str]:
     for c in CONVENTIONS.values() if conventions is None else conventions:
         for name in registry.names():
             kind = registry.get(name).kind
-            if c.rule(name, kind) is None:
+            if c.rule(registry.get(name).name, kind) is None:
                 found.append(f"op {name!r} (kind {kind!r}) has no rule in convention {c.name!r}")
         found += [f"kind {kind!r} has no rule in convention {c.name!r}"
                   for kind in KINDS if kind not in c.kinds]

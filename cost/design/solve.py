@@ -31,14 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from cost.design.sweep import ClosedForm, Num, closed_form, sweep
+from cost.design.closed_form import ClosedForm, closed_form
+from cost.design.grid import Num
+from cost.design.sweep import sweep
 from cost.design.vectorize import mul
 from cost.errors import CostError, SpecError, did_you_mean
 from cost.spec.parse import Spec
 from cost.symbolic import render, sp
 
 TARGETS = ("madds", "flops", "params", "mem", "mem_read", "mem_write", "latency")
-MAX_WINDOW = 1 << 22  # lattice steps searched on each side of a solution
+MAX_WINDOW = 1 << 14  # lattice steps searched on each side of a solution, and scanned upwards
 RECORDED = ("madds", "params", "mem", "mem_read", "mem_write")
 
 
@@ -166,7 +168,7 @@ def _total(form: ClosedForm, metric: str) -> Any:
 
 
 def _expand_lets(value: Any, definitions: dict[Any, Any]) -> Any:
-    for _ in range(32):  # lets may refer to lets
+    for _ in range(len(definitions) + 1):  # lets may refer to lets, in chains of any length
         new = value.xreplace(definitions)
         if new == value:
             break
@@ -299,7 +301,10 @@ def _numeric(form: ClosedForm, name: str, f: Any, x: Any, m: int, metric: str, t
             return [Root(None, value, Neighbour(values[lo], _row(result, lo)),
                          Neighbour(values[hi], _row(result, hi)))]
         count *= 4
-    return []
+    last = _num(MAX_WINDOW * lattice)
+    raise SolveError(f"{metric} = {render(target)}: no crossing among the first {MAX_WINDOW:,} "
+                     f"values of {name} (step {render(_num(lattice))}, up to {render(last)})",
+                     hint="the search is bounded; give a larger --step or a nearer target")
 
 
 def _bisect(f: Any, x: Any, m: int, target: Any, lo: Num, hi: Num) -> float | None:

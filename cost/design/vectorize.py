@@ -183,6 +183,7 @@ class _Rational(Node):
         s = sp()
         self.leaves = leaves  # leaf i contributes args[2i] (numerator) and args[2i+1] (den or None)
         used = [a for a in args if a is not None]
+        self.used, self.p, self.q = used, p, q
         self.p_func = s.lambdify(used, p, "numpy", cse=True)
         self.p_bound = _bound_terms(p, used)
         self.q_const = int(q) if q.is_Integer else None
@@ -191,6 +192,25 @@ class _Rational(Node):
             self.q_bound = _bound_terms(q, used)
         self.den = self.q_const
         self.args = args
+        self._by_shape: dict[tuple, Callable] = {}
+
+    def _func(self, which: str, values: list) -> Callable:
+        """P or Q lambdified in Horner form in the arguments that are arrays, largest first, so
+        the terms in the others are evaluated once, on their smaller broadcast shape (for a
+        sweep chunk where g, s, r are one value and n is 10^5 values: one multiply-add per
+        point instead of one per monomial). Same value; every intermediate is a partial sum of
+        monomials, so the int64 bound of `_call` still holds."""
+        sizes = [np.size(v) for v in values]
+        big = tuple(sorted((i for i, n in enumerate(sizes) if n > 1), key=lambda i: -sizes[i]))
+        if not big:
+            return self.p_func if which == "p" else self.q_func
+        key = (which, big)
+        func = self._by_shape.get(key)
+        if func is None:
+            s = sp()
+            expr = _horner(self.p if which == "p" else self.q, [self.used[i] for i in big])
+            func = self._by_shape[key] = s.lambdify(self.used, expr, "numpy", cse=True)
+        return func
 
     def _evaluate(self, ctx: Context) -> Val:
         values, bounds = [], []
@@ -202,11 +222,25 @@ class _Rational(Node):
             if self.args[2 * i + 1] is not None:
                 values.append(v.den)
                 bounds.append(den_bound)
-        num = _call(self.p_func, self.p_bound, values, bounds)
+        num = _call(self._func("p", values), self.p_bound, values, bounds)
         if self.q_const is not None:
             return Val(num, self.q_const)
-        den = _call(self.q_func, self.q_bound, values, bounds)
+        den = _call(self._func("q", values), self.q_bound, values, bounds)
         return Val(*_positive_den(num, den))
+
+
+def _horner(expr: Any, gens: list[Any]) -> Any:
+    """expr as nested c_d·x^d + ... + c_0 = ((c_d·x + c_(d-1))·x + ...)·x + c_0 in gens[0], the
+    coefficients likewise in gens[1:]."""
+    if not gens:
+        return expr
+    s = sp()
+    x, rest = gens[0], gens[1:]
+    coeffs = s.Poly(expr, x).all_coeffs()
+    out = _horner(coeffs[0], rest)
+    for c in coeffs[1:]:
+        out = out * x + _horner(c, rest)
+    return out
 
 
 def _bound_terms(poly: Any, args: list[Any]) -> list[tuple[int, tuple[int, ...]]]:

@@ -14,14 +14,16 @@ a whole design space.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cost.engine.memory import MAX_SIMPLIFIED_TERMS, live, peak
 from cost.engine.walk import Layer, walk
 from cost.measures import Cost
-from cost.spec.bindings import Environment, environment, exact
+from cost.spec.bindings import Environment, check_binding, environment, exact
 from cost.spec.parse import Spec
-from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy
+from cost.symbolic import Constraint, is_concrete, normalize, sp, to_sympy, total
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,13 +52,26 @@ class Profile:
     def bindings(self) -> dict[str, Any]:
         return dict(self.env.bound)
 
+    @functools.cached_property
+    def live(self) -> list[Any]:
+        """Elements of activations held while each layer runs (`cost.engine.memory.live`)."""
+        return live(self.layers)
+
+    @property
+    def peak_mem(self) -> Any:
+        """Peak memory footprint in elements: the most activations held at once over the walk
+        order plus every parameter (`cost.engine.memory`); a sympy Max while symbols are free."""
+        return total([peak(self.live), self.total.params])
+
     def formula(self, metric: str = "madds", *, expand_lets: bool = False) -> Any:
-        """The total of `metric` (madds, params, mem_read, mem_write, mem, flops) as a closed form.
+        """The total of `metric` (madds, params, mem_read, mem_write, mem, flops, peak_mem) as a
+        closed form.
 
         Free symbols appear by their names (`r`, not the internal `r/32`); lets that depend on
         free symbols stay named (`c`) unless `expand_lets`.
         """
-        return self.show(getattr(self.total, metric), expand_lets=expand_lets)
+        value = self.peak_mem if metric == "peak_mem" else getattr(self.total, metric)
+        return self.show(value, expand_lets=expand_lets)
 
     def show(self, value: Any, *, expand_lets: bool = False) -> Any:
         """A value in display form: internal multiple-of symbols replaced by `r/32` etc."""
@@ -66,6 +81,10 @@ class Profile:
         expr = to_sympy(value)
         if expand_lets:
             expr = _fixpoint(expr, self.env.definitions)
+        if any(len(m.args) > MAX_SIMPLIFIED_TERMS for m in expr.atoms(s.Max)):
+            # a peak kept whole (cost.engine.memory): rebuilding it would compare its terms
+            with s.core.parameters.evaluate(False):
+                return expr.xreplace(self.env.display)
         expr = expr.xreplace(self.env.display)
         return expr if expr.has(s.Piecewise) else s.expand(expr)
 
@@ -104,6 +123,8 @@ class Profile:
         Symbolic-then-bind equals bind-then-walk: tests/test_symbolic.py checks it.
         """
         values = {k: exact(v) for k, v in values.items()}  # 2, 0.5, Fraction(1, 2) or "1/2"
+        values = {k: check_binding(self.spec, k, v, "subs", free_let=k not in self.spec.symbols)
+                  if k in self.env.free else v for k, v in values.items()}  # as load checks
         mapping = self.env.substitution(values)
         definitions = {k: v.xreplace(mapping) for k, v in self.env.definitions.items()}
         full = {**mapping}
@@ -162,8 +183,8 @@ class Group:
 
 
 def _fixpoint(expr: Any, mapping: dict) -> Any:
-    """Substitute until nothing in `mapping` is left (lets may refer to lets)."""
-    for _ in range(32):
+    """Substitute until nothing in `mapping` is left (lets may refer to lets, in any chain)."""
+    for _ in range(len(mapping) + 1):
         new = expr.xreplace(mapping)
         if new == expr:
             return new
@@ -172,7 +193,10 @@ def _fixpoint(expr: Any, mapping: dict) -> Any:
 
 
 def _bind_node(node: Any, bind: Any) -> Any:
-    changes = {f.name: bind(getattr(node, f.name)) for f in dataclasses.fields(node)
+    def value(v: Any) -> Any:  # a pair argument (k: [1, 7]) binds value by value
+        return tuple(bind(d) for d in v) if isinstance(v, tuple) else bind(v)
+
+    changes = {f.name: value(getattr(node, f.name)) for f in dataclasses.fields(node)
                if not isinstance(getattr(node, f.name), (bool, str, type(None)))
                and not is_concrete(getattr(node, f.name))}
     return dataclasses.replace(node, **changes) if changes else node

@@ -29,6 +29,8 @@ from cost.spec.parse import BlockDecl, LayerDecl, Spec
 from cost.symbolic import Checker, Constraint, Shape, decide, is_concrete, render, render_shape
 
 MAX_LAYERS = 100_000  # a walk that would create more layers fails fast
+MAX_STEPS = 2 * MAX_LAYERS  # layers, block calls and layers skipped by `when`: work, not output
+MAX_NESTING = 64  # block calls inside block calls
 Value = tuple  # (shape, (producing layer index, output index)): a tensor flowing in the walk
 
 
@@ -93,6 +95,8 @@ class _Walk:
         self.layers: list[Layer] = []
         self.constraints: list[Constraint] = []
         self.stack: list[str] = []
+        self.steps = 0
+        self.whole_dims: set = set()  # symbolic sizes already checked to be whole and >= 1
 
     # --- the network ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -116,7 +120,10 @@ class _Walk:
             where = f"{prefix}{base} ({decl.op})"
             try:
                 reps = self.count(decl, scope_names)
+                if not reps:
+                    self.step()
                 for i in range(reps):
+                    self.step()
                     name = base if decl.repeat is None else f"{base}{i + 1}"
                     path = prefix + name
                     where = f"{path} ({decl.op})"
@@ -132,6 +139,14 @@ class _Walk:
             except SpecError as e:
                 raise e.locate(file=decl.at.file, line=decl.at.line, where=where) from None
         return prev
+
+    def step(self) -> None:
+        """Count work: every layer and block call, and every layer `when` leaves out."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise SpecError(f"the network takes more than {MAX_STEPS:,} steps to expand "
+                            "(layers, block calls and layers left out by when)",
+                            hint=f"at most {MAX_LAYERS:,} layers; lower the repeat counts")
 
     # --- one layer -----------------------------------------------------------------------------
     def count(self, decl: LayerDecl, names: dict[str, Any]) -> int:
@@ -166,7 +181,7 @@ class _Walk:
                 raise SpecError(f"in: {ref!r} names no earlier layer of this block",
                                 hint=did_you_mean(name, available))
             if index:
-                if not index.isdigit() or int(index) >= len(found):
+                if not (index.isascii() and index.isdigit()) or int(index) >= len(found):
                     raise SpecError(f"in: {ref!r}: {name} has {len(found)} output(s); "
                                     f"allowed: {name}.0 to {name}.{len(found) - 1}")
                 values.append(found[int(index)])
@@ -187,15 +202,29 @@ class _Walk:
         keywords = f.metadata.get("keywords", ())
         if isinstance(raw, str) and raw in keywords:
             return raw
+        if kind == "choice":
+            raise SpecError(f"{key} = {raw!r}; allowed: {', '.join(keywords)}")
+        if f.metadata.get("pair") and isinstance(raw, list):  # [h, w]: one value per axis
+            if len(raw) != 2:
+                raise SpecError(f"{key} = {raw!r}; allowed: a value or a pair [h, w]")
+            h, w = (self.scalar(f"{key}[{i}]", f, v, names, check) for i, v in enumerate(raw))
+            return h if h == w else (h, w)
+        return self.scalar(key, f, raw, names, check)
+
+    @staticmethod
+    def scalar(key: str, f: dataclasses.Field, raw: Any, names: dict[str, Any],
+               check: Checker) -> Any:
+        """One number or expression, checked as the field's kind says."""
         try:
             value = evaluate(raw, names)
         except SpecError as e:
+            keywords = f.metadata.get("keywords", ())
             if keywords and isinstance(raw, str) and raw.isidentifier():
                 e.hint = f"allowed: a number, an expression, or {', '.join(keywords)}"
             raise e.locate(where=f"{check.where}, argument {key}") from None
         if isinstance(value, list):
             raise SpecError(f"{key} = {raw!r} is a table row; index it, e.g. {raw}[0]")
-        if kind == "number":
+        if f.metadata.get("kind") == "number":
             low, high = f.metadata["low"], f.metadata["high"]
             if not is_concrete(value) or (low is not None and value < low) or (
                     high is not None and value >= high):
@@ -226,7 +255,11 @@ class _Walk:
         outs = node.outputs(ins, check)
         for y in outs:
             for i, d in enumerate(y):
+                if (type(d) is int and 1 <= d) or (not is_concrete(d) and d in self.whole_dims):
+                    continue  # the common cases, without building the label
                 check.whole(d, f"output dimension {i} of {render_shape(y)}")
+                if not is_concrete(d):  # checked (or its constraint recorded) once is enough
+                    self.whole_dims.add(d)
         index = len(self.layers)
         self.layers.append(Layer(path, decl.op, node, ins, outs, node.cost(ins, outs), blocks,
                                  decl.at.file, decl.at.line,
@@ -250,6 +283,9 @@ class _Walk:
         if block.name in self.stack:
             chain = " -> ".join([*self.stack, block.name])
             raise SpecError(f"block {block.name!r} uses itself: {chain}")
+        if len(self.stack) >= MAX_NESTING:
+            raise SpecError(f"blocks nest deeper than {MAX_NESTING} levels: "
+                            f"{' -> '.join(self.stack[:3])} -> ... -> {block.name}")
         if len(ins) != 1:
             raise ShapeError(f"block {block.name!r} takes one input, got {len(ins)}")
         for key in decl.args:

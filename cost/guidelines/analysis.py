@@ -269,6 +269,19 @@ class Verdict:
     score: Any
     threshold: Any
     worst: list[Block] = field(default_factory=list)
+    unscored: str | None = None  # why the guideline does not apply (no score), else None
+
+    @property
+    def applicable(self) -> bool:
+        return self.unscored is None
+
+
+NOT_APPLICABLE = {  # why a guideline has no score: the network has nothing it is about
+    "G1": "the network has no 1x1 convs, whose in/out channel widths G1 compares",
+    "G2": "the network has no 1x1 convs, whose groups G2 weighs against g = 1",
+    "G3": "the network has no layers",
+    "G4": "the network moves no memory",
+}
 
 
 @dataclass
@@ -315,7 +328,7 @@ def analyze(profile: Profile, *, fused: bool = False) -> Report:
     for g in GUIDELINES:
         score = network.score(g)
         verdicts[g] = Verdict(g, _greater(score, thresholds[g]), score, thresholds[g],
-                              _rank(blocks, g))
+                              _rank(blocks, g), NOT_APPLICABLE[g] if score is None else None)
     return Report(profile, blocks, network, verdicts, fused)
 
 

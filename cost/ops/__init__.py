@@ -7,9 +7,9 @@ source of truth the parser and the engine look ops up in.
 'conv'
 """
 
-from cost.ops import activation, combine, conv, norm, pool, reshape  # register on import
+from cost.ops import activation, combine, conv, norm, pool, resample, reshape  # register on import
 from cost.ops.base import KINDS, Op
 from cost.ops.registry import get, is_registered, names, register, unregister
 
 __all__ = ["KINDS", "Op", "activation", "combine", "conv", "get", "is_registered", "names", "norm",
-           "pool", "register", "reshape", "unregister"]
+           "pool", "register", "resample", "reshape", "unregister"]

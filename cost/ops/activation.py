@@ -1,8 +1,9 @@
 """Element-wise activations, made by one factory: same shape out, 0 madds, traffic only.
 
 Formulas (for the reference forward): relu max(x, 0); relu6 min(max(x, 0), 6);
-sigmoid 1/(1+e^-x); hard_sigmoid relu6(x+3)/6; hard_swish x·relu6(x+3)/6; dropout is the
-identity at inference.
+sigmoid 1/(1+e^-x); hard_sigmoid relu6(x+3)/6; hard_swish x·relu6(x+3)/6; silu (swish)
+x·sigmoid(x); gelu x·Φ(x) = x/2·(1 + erf(x/√2)), the exact form; dropout is the identity at
+inference.
 """
 
 from __future__ import annotations
@@ -46,14 +47,15 @@ class Elementwise(Op):
         return getattr(nn, self.torch_class)()
 
 
-def elementwise(name: str, torch_class: str, doc: str) -> type[Op]:
+def elementwise(name: str, torch_class: str, doc: str, aliases: tuple[str, ...] = ()
+                ) -> type[Op]:
     """Register an element-wise op; its forward is the function `name` of cost.ops.kernels, its
     PyTorch module `torch.nn.<torch_class>()`."""
     cls = make_dataclass(name.title().replace("_", ""), [], bases=(Elementwise,), frozen=True)
     cls.__doc__ = doc
     cls.kernel = name
     cls.torch_class = torch_class
-    return register(name)(cls)
+    return register(name, aliases=aliases)(cls)
 
 
 elementwise("relu", "ReLU", "max(x, 0).")
@@ -61,6 +63,9 @@ elementwise("relu6", "ReLU6", "min(max(x, 0), 6) (MobileNet v2).")
 elementwise("sigmoid", "Sigmoid", "1 / (1 + exp(-x)) (squeeze-and-excitation gates).")
 elementwise("hard_sigmoid", "Hardsigmoid", "relu6(x + 3) / 6 (MobileNet v3).")
 elementwise("hard_swish", "Hardswish", "x · relu6(x + 3) / 6 (MobileNet v3).")
+elementwise("silu", "SiLU", "x · sigmoid(x), also named swish (EfficientNet, MnasNet-A1).",
+            aliases=("swish",))
+elementwise("gelu", "GELU", "x · Φ(x) = x/2 · (1 + erf(x/√2)), exact (ConvNeXt; torch's default).")
 
 
 @register("dropout")

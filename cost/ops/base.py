@@ -26,7 +26,7 @@ tests/test_conventions.py checks):
 
 >>> sorted(KINDS)  # doctest: +NORMALIZE_WHITESPACE
 ['activation', 'adaptive_pool', 'contraction', 'data_movement', 'elementwise_binary',
- 'global_pool', 'norm', 'pool', 'view']
+ 'global_pool', 'norm', 'pool', 'resample', 'view']
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from cost.symbolic import (
     numel,
     render_shape,
     sint,
+    size_exceeds,
     sp,
     to_sympy,
     total,
@@ -62,8 +63,9 @@ REQUIRED = MISSING
 
 KINDS: dict[str, str] = {
     "contraction": "products summed over a weight tensor, the paper's multiply-adds (conv, linear)",
-    "norm": "a per-channel affine map from statistics, folded at inference (bn)",
-    "activation": "a unary function applied to each element (relu, sigmoid, hard_swish, ...)",
+    "norm": "an affine map of each element from statistics: folded at inference (bn), or "
+            "computed per position (layernorm)",
+    "activation": "a unary function applied to each element (relu, sigmoid, gelu, silu, ...)",
     "pool": "a reduction over sliding k×k windows (maxpool, avgpool)",
     "adaptive_pool": "a reduction over bins that tile the map into size×size (adaptive_avgpool)",
     "global_pool": "a reduction of each whole map to one value per channel (global_avgpool)",
@@ -71,6 +73,8 @@ KINDS: dict[str, str] = {
                           "(add, mul)",
     "data_movement": "elements copied or reordered, no arithmetic (concat, channel_split, "
                      "channel_shuffle)",
+    "resample": "each map interpolated to another size from the nearest input points "
+                "(upsample: nearest, bilinear)",
     "view": "a reshape or the identity at inference: no kernel, no traffic (flatten, dropout)",
 }
 ELEMENTWISE_KINDS = frozenset({"norm", "activation", "elementwise_binary"})  # `Op.elementwise`
@@ -78,14 +82,30 @@ VIEW_KINDS = frozenset({"view"})  # `Op.view`
 
 
 def size(default: Any = REQUIRED, *, minimum: int = 1, keywords: tuple[str, ...] = (),
-         doc: str = "") -> Any:
+         pair: bool = False, doc: str = "") -> Any:
     """A whole-number argument (channels, kernel, stride), given as a number or an expression.
 
     `keywords` lists words accepted instead of a number (conv's groups: "depthwise").
     `None` as default means "derived from the input" (conv's out defaults to in-channels).
+    `pair` also accepts `[h, w]`, one value per spatial axis (the value is then a tuple of two,
+    unless both are equal); read it with `pair(value)`.
     """
-    meta = {"kind": "size", "minimum": minimum, "keywords": keywords, "doc": doc}
+    meta = {"kind": "size", "minimum": minimum, "keywords": keywords, "pair": pair, "doc": doc}
     return field(default=default, metadata=meta)
+
+
+def choice(default: str, options: tuple[str, ...], *, doc: str = "") -> Any:
+    """One of a few words (upsample's mode: nearest or bilinear)."""
+    return field(default=default, metadata={"kind": "choice", "keywords": options, "doc": doc})
+
+
+def pair(value: Any) -> tuple[Any, Any]:
+    """(h, w) of an argument declared with `size(pair=True)`: a pair as is, one value twice.
+
+    >>> pair(3), pair((1, 7))
+    ((3, 3), (1, 7))
+    """
+    return value if isinstance(value, tuple) else (value, value)
 
 
 def number(default: Any = REQUIRED, *, low: Any = None, high: Any = None, doc: str = "") -> Any:
@@ -138,6 +158,12 @@ class Op:
     def madds(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> sint:
         """Multiply-adds under `cost.measures`: 0 for every op but conv and linear."""
         return 0
+
+    def variant(self) -> str:
+        """The form the op takes where a profiler counts its forms apart ("" if it has one form):
+        upsample's mode, layernorm's data format. Conventions may dispatch on it
+        (`cost.conventions.counting.by_variant`), never on an argument by name."""
+        return ""
 
     def cost(self, xs: Sequence[Shape], ys: Sequence[Shape]) -> Cost:
         params = total(numel(w) for w in self.weights(xs).values())
@@ -196,20 +222,30 @@ def feature_map(x: Shape, op: str) -> tuple[sint, sint, sint, sint]:
     return n, c, h, w
 
 
+MAX_CEIL_NODES = 120  # a symbolic size ceil_mode pooling may take (sympy time grows ~20x a step)
+
+
 def window_out(size_in: sint, k: sint, stride: sint, pad: sint, dilation: sint = 1,
-               ceil_mode: bool = False) -> sint:
+               ceil_mode: bool = False, pad_after: sint | None = None) -> sint:
     """Output length of a sliding window (conv, pooling), as PyTorch computes it.
 
     floor((size + 2·pad − dilation·(k − 1) − 1) / stride) + 1; with ceil_mode the ceiling, minus
     one if the last window would start inside the right padding (torch's pooling rule).
+    `pad_after` pads the end differently from the start (`pad: same` with an even kernel).
     """
-    span = size_in + 2 * pad - dilation * (k - 1) - 1
+    after = pad if pad_after is None else pad_after
+    span = size_in + pad + after - dilation * (k - 1) - 1
     if not ceil_mode:
         return normalize(floordiv(span, stride) + 1)
     out = normalize(ceildiv(span, stride) + 1)
     starts_in_padding = (out - 1) * stride >= size_in + pad
     if is_concrete(out) and is_concrete(size_in):
         return out - 1 if starts_in_padding else out
+    if size_exceeds(size_in, MAX_CEIL_NODES):  # each ceil_mode window nests the size again
+        raise ShapeError("ceil_mode on a size this complex cannot stay symbolic (more than "
+                         f"{MAX_CEIL_NODES} terms; the next would be ~4x larger and take minutes)",
+                         hint="bind the symbols the size depends on (--set), or give them "
+                         "multiple_of so the rounding cancels")
     verdict = decide(starts_in_padding)
     if verdict is not None:
         return out - 1 if verdict else out

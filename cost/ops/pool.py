@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cost.ops.base import Op, feature_map, flag, size, window_out
+from cost.errors import ShapeError
+from cost.ops.base import Op, feature_map, flag, pair, size, window_out
 from cost.ops.registry import register
-from cost.symbolic import Checker, Shape, sint
+from cost.symbolic import Checker, Shape, decide, div, render, sint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -18,37 +19,56 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class _WindowPool(Op):
+    """Pooling over kh×kw windows. `k`, `stride` and `pad` take one value or a pair [h, w].
+    `pad: same` keeps h and w: it needs stride 1 and an odd kernel, padding (k − 1)/2 on each
+    side (torch's pooling pads both sides alike, so an even kernel has no `same`)."""
+
     kind = "pool"
     torch_class: ClassVar[str] = ""  # the torch.nn module: MaxPool2d, AvgPool2d
-    k: sint = size(doc="window size (square)")
-    stride: sint | None = size(None, doc="default: k, as in PyTorch")
-    pad: sint = size(0, minimum=0)
+    k: sint | tuple = size(pair=True, doc="window size, or [kh, kw]")
+    stride: sint | tuple | None = size(None, pair=True, doc="default: k, as in PyTorch")
+    pad: sint | tuple | str = size(0, minimum=0, pair=True, keywords=("same",),
+                                   doc="padding on each side, [h, w], or same")
     ceil_mode: bool = flag(False, doc="round the output size up (Caffe's pooling, SqueezeNet)")
 
     def output(self, xs: Sequence[Shape], check: Checker) -> Shape:
         n, c, h, w = feature_map(xs[0], self.name)
-        stride = self.k if self.stride is None else self.stride
-        ho = window_out(h, self.k, stride, self.pad, 1, self.ceil_mode)
-        wo = window_out(w, self.k, stride, self.pad, 1, self.ceil_mode)
+        k, stride, pad, ceil_mode = self.window_args()
+        if self.pad == "same":
+            for kk, s in zip(k, stride, strict=True):
+                check.equal(s, 1, "pad: same needs stride 1")
+                check.divisible(kk - 1, 2, f"pad: same needs an odd kernel, not {kk} "
+                                           "(torch's pooling pads both sides alike)")
+        for kk, p in zip(k, pad, strict=True):  # symbolic pads are left to the sizes' checks
+            if decide(2 * p > kk) is True:
+                raise ShapeError(f"pad = {render(p)} is more than half the window k = "
+                                 f"{render(kk)}; allowed: pad <= k/2 (as PyTorch requires)")
+        ho, wo = (window_out(size_in, kk, s, p, 1, ceil_mode)
+                  for size_in, kk, s, p in zip((h, w), k, stride, pad, strict=True))
         check.whole(ho, "output height")
         check.whole(wo, "output width")
         return (n, c, ho, wo)
 
-    def window_args(self) -> tuple[int, int, int, bool]:
-        """(k, stride, pad, ceil_mode) for the kernels of cost.ops.kernels."""
-        return self.k, self.k if self.stride is None else self.stride, self.pad, self.ceil_mode
+    def window_args(self) -> tuple[tuple[sint, sint], tuple[sint, sint], tuple[sint, sint],
+                                   bool]:
+        """((kh, kw), (sh, sw), (ph, pw), ceil_mode) for the kernels of cost.ops.kernels and the
+        window sums of cost.conventions.counting; `same` resolved to (k − 1)/2."""
+        k = pair(self.k)
+        stride = k if self.stride is None else pair(self.stride)
+        pad = (tuple(div(kk - 1, 2) for kk in k) if self.pad == "same" else pair(self.pad))
+        return k, stride, pad, self.ceil_mode
 
     def torch_module(self, in_shape: tuple[int, ...]) -> Any:
         from torch import nn
 
-        return getattr(nn, self.torch_class)(self.k, self.stride, self.pad,
-                                             ceil_mode=self.ceil_mode)
+        k, stride, pad, ceil_mode = self.window_args()
+        return getattr(nn, self.torch_class)(k, stride, pad, ceil_mode=ceil_mode)
 
 
 @register("maxpool")
 @dataclass(frozen=True)
 class MaxPool(_WindowPool):
-    """Max pooling over k×k windows (NCHW). 0 madds: comparisons are not multiply-adds.
+    """Max pooling over k×k (or kh×kw) windows (NCHW). 0 madds: comparisons are not multiply-adds.
 
     >>> MaxPool(k=3, stride=2, pad=1).output([(1, 24, 112, 112)], Checker())
     (1, 24, 56, 56)
@@ -67,7 +87,7 @@ class MaxPool(_WindowPool):
 @register("avgpool")
 @dataclass(frozen=True)
 class AvgPool(_WindowPool):
-    """Average pooling over k×k windows (NCHW). 0 madds in the paper convention.
+    """Average pooling over k×k (or kh×kw) windows (NCHW). 0 madds in the paper convention.
 
     The divisor counts zero padding but not a ceil_mode overhang: PyTorch's AvgPool2d default
     (count_include_pad=True), which megvii's ShuffleNet uses.

@@ -175,6 +175,22 @@ def unexplained(z: pd.DataFrame) -> pd.DataFrame:
     return z[z.flagged & (z.explained.str.strip() == "")]
 
 
+def family(z: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rows of one model family (the `family` column: shufflenet_v1, mobilenet_v2, ...); an
+    unknown name is an error listing the families.
+
+    >>> len(family(zoo(), "alexnet")) >= 1
+    True
+    """
+    from cost.errors import OptionError, did_you_mean
+
+    known = sorted(set(z.family))
+    if name not in known:
+        raise OptionError(f"--family {name!r} is not a family of the zoo",
+                          hint=did_you_mean(name, known))
+    return z[z.family == name]
+
+
 def problems(z: pd.DataFrame) -> pd.DataFrame:
     """Rows whose spec is missing or does not profile."""
     return z[z.status != "ok"]

@@ -14,6 +14,13 @@ activations stay O(1) at any depth and the comparison with PyTorch stays well co
 Weights are keyed by layer path, then by the names `Op.weights` and `Op.buffers` give (PyTorch's
 layouts, so `cost.reference.torch_module` can copy them into torch modules).
 
+BLAS threads are set for the pass (`threads`, threadpoolctl): `DEFAULT_THREADS` = 1 is the
+fastest here. The products of a CNN at batch 1 are small, and on a 2-core machine shared with
+other work OpenBLAS's threads busy-wait against each other: ShuffleNet g = 3's forward took a
+median 82 ms on 1 thread, 840 ms on 2 and 890 ms at OpenBLAS's default (15 runs each, load
+average 7 on 2 cores; README's "A reference forward pass" has the figures of `cost check`).
+`threads=0` leaves the libraries their default.
+
 >>> import cost.reference.forward
 >>> y = cost.reference.forward.forward("specs/shufflenet_g3.yaml")  # doctest: +SKIP
 >>> y.shape  # doctest: +SKIP
@@ -31,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from cost.engine.profile import Profile, profile
 from cost.errors import ShapeError, SpecError
@@ -39,6 +47,7 @@ from cost.spec.parse import Spec
 from cost.symbolic import render_shape
 
 Weights = dict[str, dict[str, np.ndarray]]  # layer path -> tensor name -> array
+DEFAULT_THREADS = 1  # BLAS threads of a forward pass: measured fastest (module docstring)
 
 
 class NoForwardError(SpecError):
@@ -132,7 +141,39 @@ def bound(spec_or_profile: Spec | Profile | str | Path) -> Profile:
     if p.symbolic:
         raise SpecError(f"the forward needs numbers, but {', '.join(p.env.free)} are free",
                         file=p.spec.path, hint="bind them (--set NAME=VALUE) or drop --keep")
+    _check_sizes(p)
     return p
+
+
+MAX_ELEMENTS = 1 << 27  # elements of one array in the forward: 512 MiB of float32
+MAX_MADDS = 10**12  # multiply-adds of one forward (minutes of numpy)
+
+
+def _check_sizes(p: Profile) -> None:
+    """Refuse, before anything is allocated, a forward whose arrays or work are out of reach."""
+    for i, layer in enumerate(p.layers):
+        shapes = [("output", y) for y in layer.out_shapes]
+        shapes += [("input", x) for x in layer.in_shapes]
+        shapes += list(tensor_shapes(p, i).items())
+        for name, shape in shapes:
+            elements = math.prod(int(d) for d in shape)
+            if elements > MAX_ELEMENTS:
+                raise SpecError(
+                    f"the forward would allocate {render_shape(shape)} = {elements:,} elements "
+                    f"({elements * DTYPE().itemsize / 2**30:,.1f} GiB) for {name}; "
+                    f"the limit is {MAX_ELEMENTS:,} elements per array",
+                    file=layer.file, line=layer.line, where=f"{layer.path} ({layer.op})",
+                    hint="check with a smaller batch (--batch) or input (--set r=...)")
+    if p.total.madds > MAX_MADDS:
+        raise SpecError(f"the forward would execute {p.total.madds:,} multiply-adds; the limit "
+                        f"is {MAX_MADDS:,}", file=p.spec.path,
+                        hint="check with a smaller batch (--batch) or input (--set r=...)")
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecError(f"seed {seed!r} is not allowed; allowed: a whole number >= 0")
+    return seed
 
 
 def input_shape(p: Profile) -> tuple[int, ...]:
@@ -146,7 +187,7 @@ def input_shape(p: Profile) -> tuple[int, ...]:
 
 def _seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     """Independent seed sequences for the weights and the input, both from `seed`."""
-    weights, inputs = np.random.SeedSequence(seed).spawn(2)
+    weights, inputs = np.random.SeedSequence(_check_seed(seed)).spawn(2)
     return weights, inputs
 
 
@@ -228,8 +269,9 @@ class Run:
 
 def run(spec_or_profile: Spec | Profile | str | Path, x: Any = None,
         weights: Mapping[str, Mapping[str, Any]] | None = None, seed: int = 0,
-        activations: bool = False, records: list[LayerRun] | None = None) -> Run:
-    """Execute every layer in order.
+        activations: bool = False, records: list[LayerRun] | None = None,
+        threads: int = DEFAULT_THREADS) -> Run:
+    """Execute every layer in order, with `threads` BLAS threads (0: the libraries' default).
 
     Layers missing from `weights` get seeded random ones, calibrated on their input in this very
     pass (`Op.calibrate`; `Run.weights` holds them all). Intermediate arrays are freed after
@@ -237,6 +279,13 @@ def run(spec_or_profile: Spec | Profile | str | Path, x: Any = None,
     `path.0`, `path.1`). Per-layer records are appended to `records` as layers finish, so a
     caller keeps them when a later layer raises `ForwardError`.
     """
+    with threadpool_limits(limits=threads or None):
+        return _run(spec_or_profile, x, weights, seed, activations, records)
+
+
+def _run(spec_or_profile: Spec | Profile | str | Path, x: Any,
+         weights: Mapping[str, Mapping[str, Any]] | None, seed: int, activations: bool,
+         records: list[LayerRun] | None) -> Run:
     p = bound(spec_or_profile)
     shape = input_shape(p)
     x = random_input(p, seed) if x is None else np.asarray(x, dtype=DTYPE)
@@ -251,6 +300,7 @@ def run(spec_or_profile: Spec | Profile | str | Path, x: Any = None,
             last_use[source] = i
     final = len(p.layers) - 1
     values: dict[tuple[int, int], np.ndarray] = {(-1, 0): x}
+    del x  # the input is freed after its last consumer, like every tensor (cost.engine.memory)
     records = [] if records is None else records
     kept = {}
     seconds = 0.0
@@ -286,17 +336,20 @@ def run(spec_or_profile: Spec | Profile | str | Path, x: Any = None,
 
 def forward(spec_or_profile: Spec | Profile | str | Path, x: Any = None,
             weights: Mapping[str, Mapping[str, Any]] | None = None, seed: int = 0,
-            activations: bool = False) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The network's output for input `x` (default: seeded random), float32.
+            activations: bool = False, threads: int = DEFAULT_THREADS
+            ) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The network's output for input `x` (default: seeded random), float32, computed with
+    `threads` BLAS threads.
 
     `weights` maps layer paths to {name: array} in the op's declared shapes; layers it leaves out
     get seeded random weights. With `activations=True`, also every layer's output by path.
     """
-    result = run(spec_or_profile, x, weights, seed, activations)
+    result = run(spec_or_profile, x, weights, seed, activations, threads=threads)
     return (result.output, result.activations) if activations else result.output
 
 
-def check(spec_or_profile: Spec | Profile | str | Path, seed: int = 0) -> Report:
+def check(spec_or_profile: Spec | Profile | str | Path, seed: int = 0,
+          threads: int = DEFAULT_THREADS) -> Report:
     """Run the forward and compare every layer's output shapes and executed madds with the
     engine's. `peak_bytes` is the most memory held at once while creating the weights and
     running the forward (tracemalloc, which numpy reports its buffers to). If a layer's kernel
@@ -312,7 +365,7 @@ def check(spec_or_profile: Spec | Profile | str | Path, seed: int = 0) -> Report
     start = time.perf_counter()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        seconds = run(p, seed=seed, records=records).seconds
+        seconds = run(p, seed=seed, records=records, threads=threads).seconds
     except ForwardError as e:
         failure, seconds = e, time.perf_counter() - start
     finally:

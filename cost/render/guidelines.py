@@ -1,8 +1,10 @@
 """A guidelines `Report` as JSON, a terminal or markdown table, or CSV (numbers and JSON values
 written by `cost.render.format`).
 
-JSON: {"spec", "bindings", "guidelines": {"G1": {"violated", "score", "worst": [...]}, ...},
-"blocks": [...]}; scores are shares (0.147 = 14.7%) except G3's, a count of branches.
+JSON: {"spec", "bindings", "guidelines": {"G1": {"violated", "applicable", ["why_not",]
+"score", "worst": [...]}, ...}, "blocks": [...]}; "why_not" says why a guideline without a
+score does not apply (no 1x1 convs for G1 and G2); scores are shares (0.147 = 14.7%) except
+G3's, a count of branches.
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ def to_dict(report: Report) -> dict[str, Any]:
     return {
         "spec": p.spec.path,
         "bindings": {k: number(v) for k, v in p.bindings.items()},
-        "guidelines": {g: {"violated": v.violated, "score": number(v.score),
+        "guidelines": {g: {"violated": v.violated, "applicable": v.applicable,
+                           **({} if v.applicable else {"why_not": v.unscored}),
+                           "score": number(v.score),
                            "worst": [_evidence(b, g) for b in v.worst]}
                        for g, v in report.verdicts.items()},
         "blocks": [_block(b) for b in report.blocks],
@@ -136,10 +140,13 @@ def verdict_lines(report: Report, fmt: str = "table") -> list[str]:
     lines = []
     bullet, indent = ("- ", "  - ") if fmt == "markdown" else ("", "    ")
     for g, v in report.verdicts.items():
-        verdict = "VIOLATED" if v.violated else "respected"
+        verdict = "VIOLATED" if v.violated else "respected" if v.applicable else "not applicable"
         if fmt == "markdown":
             verdict = f"**{verdict}**"
         lines.append(f"{bullet}{g} {TITLES[g]}: {verdict}")
+        if not v.applicable:
+            lines.append(f"{indent}{v.unscored}")
+            continue
         lines.append(f"{indent}score {_score_text(g, v.score)} {SCORE_TEXT[g]}; "
                      f"limit {LIMIT_TEXT[g]}")
         lines += [f"{indent}{_worst_text(b, g)}" for b in v.worst]

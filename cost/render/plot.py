@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cost.papers.frontier import X_METRICS, frontier_rows, pareto
+from cost.papers.frontier import OWN, X_METRICS, frontier_rows, pareto
 from cost.render.format import significant
 
 if TYPE_CHECKING:
@@ -56,7 +56,10 @@ STYLES = {  # family -> legend name, colour, marker; the legend follows this ord
     "alexnet": Style("AlexNet", "#555555", "<"),
     "googlenet": Style("GoogLeNet", "#6b8e23", "8"),
     "vgg": Style("VGG-16", "#000000", ">"),
-    "resnet": Style("ResNet-50", "#bcbd22", "H"),
+    "resnet": Style("ResNet-18/50", "#bcbd22", "H"),
+    "mnasnet": Style("MnasNet", "#1b9e77", "d"),
+    "efficientnet": Style("EfficientNet", "#d95f02", "*", "EfficientNet"),
+    "regnet": Style("RegNetX", "#7570b3", "s"),
     "snv1_unit_vgg_like": Style("SNv1 T4: VGG-like units", "#7fa8c9", "<", minor=True),
     "snv1_unit_resnet": Style("SNv1 T4: ResNet units", "#a9a9a9", ">", minor=True),
     "snv1_unit_resnext": Style("SNv1 T4: ResNeXt units", "#8fbc8f", "^", minor=True),
@@ -181,7 +184,8 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
     for i, family in enumerate(families_in_order):
         st = style(family, i)
         fam = [p for p in pts if p["family"] == family]
-        main = "reported" if x == "madds" else "computed"
+        reported = x == "madds" and not family.endswith(OWN)
+        main = "reported" if reported else "computed"  # your own specs: computed only
         drawn = sorted((p for p in fam if p[main] is not None), key=lambda p: p[main])
         size = 5.5 if st.minor else 7
         ax.plot([p[main] for p in drawn], [p["y"] for p in drawn], marker=st.marker, ms=size,
@@ -192,7 +196,7 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
             shown += [(p[main], p["y"], _label(p, st, drawn), st.color) for p in drawn]
         xs_all += [p[main] for p in drawn]
         ys_all += [p["y"] for p in drawn]
-        if x == "madds":
+        if reported:
             pairs = [p for p in fam if p["computed"] is not None]
             ax.plot([p["computed"] for p in pairs], [p["y"] for p in pairs], ls="none",
                     marker=st.marker, ms=size + 2.5, mfc="none", mec=st.color, mew=1.1, zorder=5,
@@ -259,12 +263,28 @@ def written_lines(rows: pd.DataFrame, x: str, out: str | Path,
                    + (f"; rows in {csv_path}" if csv_path else ""))
 
 
-def save(fig: Figure, out: str | Path, *, dpi: int = 150) -> Path:
-    """Write the figure (format from the suffix: png, svg, pdf) with the Agg-based backends."""
+def figure_bytes(fig: Figure, fmt: str, *, dpi: int = 150) -> bytes:
+    """The figure as png, svg or pdf bytes, marked as written by cost (`cost.safe_write.MARK`)."""
+    import io
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    out = Path(out)
+    from cost.safe_write import MARK
+
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
-    fig.savefig(out, dpi=dpi)
-    return out
+    buffer = io.BytesIO()
+    key = "Software" if fmt == "png" else "Creator"
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata={key: MARK})
+    return buffer.getvalue()
+
+
+def save(fig: Figure, out: str | Path, *, dpi: int = 150) -> Path:
+    """Write the figure (format from the suffix: png, svg, pdf), atomically and never through
+    a symbolic link (`cost.safe_write`)."""
+    from cost.safe_write import check_target, has_mark, write_atomic
+
+    target = check_target(str(out), "figure", has_mark, force=True)
+    write_atomic(target, figure_bytes(fig, target.suffix.lower().lstrip("."), dpi=dpi),
+                 "figure")
+    return target

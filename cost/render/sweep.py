@@ -4,7 +4,9 @@ Sweep rows carry the bindings, madds, params, mem, intensity, valid, reason and 
 are exact integers (blank, or null in JSON, where the point is invalid); binding values are
 exact (`0.25`, or `1/3` when no short decimal is exact: `value_text`; in JSON a number where
 a short decimal is exact, `decimal_value`); intensity (madds per element moved) has 4 significant
-figures in tables and full float precision in CSV and JSON.
+figures in tables and full float precision in CSV and JSON. With a device profile, a last
+column `latency` (predicted seconds: 3 significant figures and a unit in tables, a float in
+CSV and JSON).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from cost.design.writers import COLUMNS, csv_header, csv_rows
 from cost.measures import convention_line
 from cost.render.format import (
     decimal_value,
@@ -27,27 +30,19 @@ from cost.render.format import (
 )
 from cost.symbolic import render
 
-COLUMNS = ("madds", "params", "mem", "intensity", "valid", "reason", "pareto")
-
 
 def _columns(sweep: Any, rows: str = "kept") -> dict[str, np.ndarray]:
-    """Per selected point: binding values (exact, as Python objects) and metrics (ints or None)."""
-    select = sweep.kept if rows == "kept" else np.ones(sweep.size, bool)
-    valid = sweep.valid[select]
-    out: dict[str, np.ndarray] = {}
-    for name, values in sweep.grid.items():
-        out[name] = np.array(values, dtype=object)[sweep.indices(name)[select]]
+    """Per shown point (`sweep.rows`): binding values (exact, as Python objects) and metrics
+    (ints, None where invalid), from `cost.design.chunks.columns`."""
+    from cost.design.chunks import columns
+
+    cols = columns(sweep.rows(rows), sweep.grid, sweep.reasons)
+    valid = cols["valid"]
     for metric in ("madds", "params", "mem"):
-        v = np.asarray(sweep.number(metric)[select], dtype=object)
+        v = cols[metric].astype(object)
         v[~valid] = None
-        out[metric] = v
-    out["intensity"] = sweep.intensity()[select]
-    if "latency" in sweep.metrics:  # predicted seconds (float, NaN where invalid)
-        out["latency"] = sweep.latency()[select]
-    out["valid"] = valid
-    out["reason"] = sweep.reason_text()[select]
-    out["pareto"] = sweep.pareto[select]
-    return out
+        cols[metric] = v
+    return cols
 
 
 def header(sweep: Any) -> str:
@@ -62,11 +57,20 @@ def header(sweep: Any) -> str:
     return " · ".join(parts)
 
 
+def objectives_text(sweep: Any) -> str:
+    """The front's objectives as written: "madds:min, params:max"."""
+    from cost.design.pareto import DEFAULT_OBJECTIVES
+
+    goal = getattr(sweep, "goal", None)
+    return ", ".join(map(str, goal.objectives)) if goal is not None else \
+        DEFAULT_OBJECTIVES.replace(",", ", ")
+
+
 def summary_lines(sweep: Any) -> list[str]:
     s = sweep.summary()
     lines = [f"points: {exact(s['points'])} · valid: {exact(s['valid'])}"
              + (f" · kept by --where {sweep.where!r}: {exact(s['kept'])}" if sweep.where else "")
-             + f" · Pareto front (madds, params, mem minimal): {exact(s['pareto'])}"]
+             + f" · Pareto front ({objectives_text(sweep)}): {exact(s['pareto'])}"]
     for metric in ("madds", "params", "mem"):
         if s[metric] is not None:
             lo, hi = s[metric]
@@ -119,23 +123,10 @@ def render_table(sweep: Any, fmt: str = "table") -> str:
 
 
 def to_csv(sweep: Any, rows: str = "kept") -> str:
-    import csv
-    import io
-
-    cols = _columns(sweep, rows)
-    names = list(sweep.grid)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    extra = ("latency",) if "latency" in cols else ()
-    w.writerow([*names, *COLUMNS, *extra])
-    for i in range(len(cols["valid"])):
-        x = cols["intensity"][i]
-        w.writerow([*(value_text(cols[n][i]) for n in names),
-                    *("" if cols[m][i] is None else cols[m][i] for m in ("madds", "params", "mem")),
-                    "" if np.isnan(x) else repr(float(x)), str(bool(cols["valid"][i])).lower(),
-                    cols["reason"][i], str(bool(cols["pareto"][i])).lower(),
-                    *("" if np.isnan(cols[m][i]) else repr(float(cols[m][i])) for m in extra)])
-    return buf.getvalue()
+    """The header and the rows (`csv_rows`) of a sweep held in memory or reduced (a last
+    column `latency` with a device profile)."""
+    return csv_header(sweep.grid, sweep.form.totals) + csv_rows(sweep.rows(rows), sweep.grid,
+                                                                sweep.reasons)
 
 
 def to_json(sweep: Any) -> str:
@@ -149,6 +140,7 @@ def to_json(sweep: Any) -> str:
         "fixed": {k: decimal_value(v) for k, v in sweep.form.fixed.items()},
         "grid": {n: [decimal_value(v) for v in vs] for n, vs in sweep.grid.items()},
         "where": sweep.where,
+        "pareto_objectives": objectives_text(sweep).replace(" ", ""),
         "convention": convention_line(1),
         "summary": {k: (list(map(decimal_value, v)) if isinstance(v, tuple) else v)
                     for k, v in summary.items()},

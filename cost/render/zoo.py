@@ -86,6 +86,41 @@ def variant_text(row: Any) -> str:
     return " ".join(parts)
 
 
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def summary_text(z: pd.DataFrame) -> str:
+    """The zoo's verdict in plain words: how many rows differ from their source by more than the
+    tolerance, how many of those are explained in the notes, and what the marks mean.
+
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"flagged": [True, True, False], "explained": ["why", "", ""],
+    ...                   "status": ["ok", "ok", "ok"]})
+    >>> print(summary_text(z).split("; ", 1)[1].split(". ")[0])
+    2 rows differ from the paper by more than 1%; 1 is explained below, 1 is not (marked !)
+    """
+    flagged = int(z.flagged.sum())
+    unexplained = int((z.flagged & (z.explained.str.strip() == "")).sum())
+    broken = int((z.status != "ok").sum())
+    explained = flagged - unexplained
+    verdict = (f"{_rows(len(z))} compare a bundled spec with a published figure; "
+               f"{_rows(flagged)} {'differs' if flagged == 1 else 'differ'} from the paper by "
+               f"more than {TOLERANCE_PCT}%")
+    if flagged:
+        verdict += f"; {explained} {'is' if explained == 1 else 'are'} explained below"
+        if unexplained:
+            verdict += f", {unexplained} {'is' if unexplained == 1 else 'are'} not (marked !)"
+    verdict += "."
+    if broken:
+        verdict += f" {_rows(broken)} could not be profiled (the note says why)."
+    return (f"{verdict} A difference within the rounding of the printed figure (37.6M against a "
+            f"printed 38) does not count; ~ marks rows beyond {TOLERANCE_PCT}% only by that "
+            "rounding. Reported figures are as the source printed them, in its own convention "
+            "(`cost.reported()`, column convention); computed: madds and params as in "
+            "cost.measures.")
+
+
 def render(z: pd.DataFrame, fmt: str = "table") -> str:
     """The zoo as a terminal table or markdown (with footnotes), or CSV / JSON (exact numbers)."""
     if fmt == "csv":
@@ -114,15 +149,7 @@ def render(z: pd.DataFrame, fmt: str = "table") -> str:
     table = tabulate(body, headers=headers, tablefmt=style, disable_numparse=True,
                      colalign=("left", "left", "left", "right", "right", "right", "right",
                                "right", "right", "left"))
-    flagged = int(z.flagged.sum())
-    open_flags = int((z.flagged & (z.explained.str.strip() == "")).sum())
-    broken = int((z.status != "ok").sum())
-    summary = (f"{len(z)} reported figures linked to bundled specs; {flagged} deviate by more "
-               f"than {TOLERANCE_PCT}% and their rounding ({flagged - open_flags} explained, "
-               f"{open_flags} not: marked !); {broken} could not be profiled. ~: beyond "
-               f"{TOLERANCE_PCT}% only by the rounding of the printed figure. Reported: as printed "
-               "by the source, in its own convention (see `cost.reported()`, column convention); "
-               "computed: madds and params as in cost.measures.")
+    summary = summary_text(z)
     lines = [table, "", summary if fmt == "markdown" else textwrap.fill(summary, width=100), ""]
     if fmt == "markdown":
         lines += [f"- [{k}] {text}" for text, k in notes.items()]

@@ -46,6 +46,9 @@ class Environment:
         mapping = {}
         for name, value in values.items():
             value = exact(value)
+            if self.free[name].is_integer and not isinstance(value, int):  # declared kind: int
+                raise BindingError(f"{name} = {render(value)} must be a whole number",
+                                   hint=f"{name} is declared kind: int")
             m = self.multiples.get(name)
             if m:
                 if not isinstance(value, int) or value % m:
@@ -55,13 +58,39 @@ class Environment:
         return mapping
 
 
-def _check_symbol_value(decl: SymbolDecl, value: Any, source: str) -> Any:
+MAX_VALUE = 10**15  # a bound symbol: far above any size, far below what floats cannot show
+
+
+def _number_value(name: str, value: Any, source: str) -> Any:
     try:
         value = normalize(value)
     except (TypeError, ValueError):
-        raise BindingError(f"{decl.name} = {value!r} is not a number ({source})") from None
+        raise BindingError(f"{name} = {value!r} is not a number ({source})") from None
     if not is_concrete(value):
-        raise BindingError(f"{decl.name} must be bound to a number ({source})")
+        raise BindingError(f"{name} must be bound to a number ({source})")
+    if abs(value) > MAX_VALUE:
+        raise BindingError(f"{name} is bound to a number above 10**15 ({source})",
+                           hint="allowed: numbers up to 10**15")
+    return value
+
+
+def check_binding(spec: Spec, name: str, value: Any, source: str, *,
+                  free_let: bool = False) -> Any:
+    """The one check of a value bound to a name, for `load` (--set, presets) and `Profile.subs`.
+
+    A symbol gets its declaration's rules (positive, whole for kind int, multiple_of); a let
+    gets a number, and a positive whole number when it was kept free (its symbol is one).
+    """
+    if name in spec.symbols:
+        return _check_symbol_value(spec.symbols[name], value, source)
+    value = _number_value(name, value, source)
+    if free_let and (not isinstance(value, int) or value <= 0):
+        raise BindingError(f"{name} = {render(value)} must be a positive whole number ({source})")
+    return value
+
+
+def _check_symbol_value(decl: SymbolDecl, value: Any, source: str) -> Any:
+    value = _number_value(decl.name, value, source)
     if value <= 0:
         raise BindingError(f"{decl.name} = {render(value)} must be positive ({source})")
     if decl.kind == "int" and not isinstance(value, int):
@@ -88,22 +117,29 @@ def _let_order(lets: dict[str, LetDecl]) -> list[str]:
         return {n for n in names if n in lets}
 
     order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = " -> ".join([*path[path.index(name):], name])
-            raise lets[name].at.error(f"lets refer to each other in a cycle: {cycle}")
-        state[name] = 1
-        for d in sorted(deps(lets[name])):
-            visit(d, (*path, name))
-        state[name] = 2
-        order.append(name)
-
-    for name in lets:
-        visit(name, ())
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in lets:  # depth-first, iterative: a chain of thousands of lets is fine
+        if state.get(root) == 2:
+            continue
+        path: list[str] = [root]
+        todo: list[list[str]] = [sorted(deps(lets[root]))]
+        state[root] = 1
+        while path:
+            if not todo[-1]:
+                done = path.pop()
+                todo.pop()
+                state[done] = 2
+                order.append(done)
+                continue
+            d = todo[-1].pop(0)
+            if state.get(d) == 2:
+                continue
+            if state.get(d) == 1:
+                cycle = " -> ".join([*path[path.index(d):], d])
+                raise lets[d].at.error(f"lets refer to each other in a cycle: {cycle}")
+            state[d] = 1
+            path.append(d)
+            todo.append(sorted(deps(lets[d])))
     return order
 
 
@@ -163,7 +199,9 @@ def environment(spec: Spec) -> Environment:
     if spec.preset is not None:
         if spec.preset not in spec.presets:
             raise BindingError(f"unknown preset {spec.preset!r}", file=spec.path,
-                               hint=did_you_mean(spec.preset, spec.presets))
+                               hint=did_you_mean(spec.preset, spec.presets) if spec.presets
+                               else "this spec defines no presets (a `presets:` mapping of "
+                               "named bindings); bind symbols with --set NAME=VALUE")
         layers.append((f"preset {spec.preset}", spec.presets[spec.preset]))
     layers.append(("--set", spec.bindings))
     chosen: dict[str, tuple[Any, str]] = {}
@@ -194,7 +232,7 @@ def environment(spec: Spec) -> Environment:
             continue
         value, source = chosen.get(name, (decl.default, "default"))
         try:
-            value = _check_symbol_value(decl, value, source)
+            value = check_binding(spec, name, value, source)
         except SpecError as e:
             raise e.locate(file=spec.path) from None
         env.names[name] = value
@@ -205,7 +243,11 @@ def environment(spec: Spec) -> Environment:
             walk, _, _ = _free_symbol(name, integer=True)
             env.names[name] = env.free[name] = walk
         elif name in chosen:
-            env.names[name] = env.bound[name] = normalize(chosen[name][0])
+            try:
+                value = check_binding(spec, name, *chosen[name])
+            except SpecError as e:
+                raise e.locate(file=spec.path) from None
+            env.names[name] = env.bound[name] = value
         else:
             value = _evaluate_let(decl, env.names)
             env.names[name] = _name_symbolic(name, value, env)

@@ -33,6 +33,9 @@ from cost.symbolic import ceildiv, div, floordiv, is_concrete, normalize, sp, to
 MAX_LENGTH = 2_000  # characters in one expression
 MAX_DEPTH = 60  # nesting of the syntax tree
 MAX_EXPONENT = 64  # |b| in a ** b when b is a number: 10**10**10 must fail fast, not hang
+MAX_DIGITS = 80  # exact values (and their denominators) stay below 10**80: far past any size
+LIMIT = 10**MAX_DIGITS
+_LIMIT_BITS = LIMIT.bit_length()
 
 
 def _min(*args: Any) -> Any:
@@ -167,13 +170,51 @@ def _not(v: Any) -> Any:
     return ~v
 
 
-def _power(a: Any, b: Any) -> Any:
+def too_large(text: str | None) -> ExprError:
+    """The error for an exact value past the magnitude limit (its digits are not printed)."""
+    where = f"a value in {text!r}" if text is not None else "a number"
+    return ExprError(f"{where} has more than {MAX_DIGITS} digits",
+                     hint=f"allowed: numbers below 10**{MAX_DIGITS} "
+                     f"(and denominators below 10**{MAX_DIGITS})")
+
+
+def bounded(value: Any, text: str | None = None) -> Any:
+    """`value` itself if it is within the magnitude limit; sympy values have no inf/nan in them.
+
+    Every value an expression computes goes through here, so no later step (str(), float(),
+    a power) meets a number with thousands of digits.
+    """
+    if isinstance(value, int):
+        if -LIMIT < value < LIMIT:
+            return value
+        raise too_large(text)
+    if isinstance(value, Fraction):
+        if -LIMIT < value.numerator < LIMIT and value.denominator < LIMIT:
+            return value
+        raise too_large(text)
+    if isinstance(value, (list, bool)) or hasattr(value, "__array__"):
+        return value
+    s = sp()
+    if isinstance(value, s.Basic):
+        if value.has(s.zoo, s.nan, s.oo, -s.oo):
+            raise ExprError(f"division by zero in {text!r}")
+        for number in value.atoms(s.Rational):
+            if not (-LIMIT < number.p < LIMIT and number.q < LIMIT):
+                raise too_large(text)
+    return value
+
+
+def _power(a: Any, b: Any, text: str) -> Any:
     if is_concrete(b):
         if isinstance(b, Fraction) or abs(b) > MAX_EXPONENT:
             raise ExprError(f"exponent {b} is not allowed; "
                             f"allowed: whole numbers up to {MAX_EXPONENT}")
         if is_concrete(a):
-            return normalize(Fraction(a) ** b)
+            a = Fraction(a)
+            bits = max(abs(a.numerator).bit_length(), a.denominator.bit_length())
+            if (bits - 1) * abs(b) > _LIMIT_BITS:  # refused before it is computed
+                raise too_large(text)
+            return normalize(a ** b)
     return normalize(to_sympy(a) ** to_sympy(b))
 
 
@@ -186,7 +227,10 @@ class Expr:
     names: frozenset[str]
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
-        return _Evaluator(self.text, env).visit(self.tree)
+        try:
+            return _Evaluator(self.text, env).visit(self.tree)
+        except ZeroDivisionError:  # 0**-1, make_divisible(8, 0), x % 0
+            raise ExprError(f"division by zero in {self.text!r}") from None
 
     def __str__(self) -> str:
         return self.text
@@ -197,7 +241,10 @@ class _Evaluator:
         self.text = text
         self.env = env
 
-    def visit(self, node: ast.AST) -> Any:  # noqa: C901 - one branch per allowed node type
+    def visit(self, node: ast.AST) -> Any:
+        return bounded(self._visit(node), self.text)
+
+    def _visit(self, node: ast.AST) -> Any:  # one branch per allowed node type
         if isinstance(node, ast.Constant):
             return normalize(node.value)
         if isinstance(node, ast.Name):
@@ -211,11 +258,8 @@ class _Evaluator:
             a, b = self.visit(node.left), self.visit(node.right)
             _reject_lists(a, b, self.text)
             if isinstance(node.op, ast.Pow):
-                return _power(a, b)
-            try:
-                return _ARITHMETIC[type(node.op)](a, b)
-            except ZeroDivisionError:
-                raise ExprError(f"division by zero in {self.text!r}") from None
+                return _power(a, b, self.text)
+            return _ARITHMETIC[type(node.op)](a, b)
         if isinstance(node, ast.UnaryOp):
             v = self.visit(node.operand)
             if isinstance(node.op, ast.Not):
@@ -300,6 +344,12 @@ def _check(node: ast.AST, text: str, comparisons: bool, depth: int = 0) -> set[s
         for a in node.args:
             names |= _check(a, text, comparisons, depth + 1)
         return names
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
+               for side in (node.left, node.right) for n in ast.walk(side)):
+            raise ExprError(f"nested powers are not allowed in {text!r}: neither the base nor "
+                            "the exponent of ** may hold another **",
+                            hint="write one power: 2**(3*4), not (2**3)**4")
     elif isinstance(node, ast.Subscript):
         if not isinstance(node.value, ast.Name) or not isinstance(node.slice, ast.Constant):
             raise ExprError(f"only name[number] indexing is allowed, in {text!r}")
@@ -318,7 +368,11 @@ def parse(text: str, *, comparisons: bool = False) -> Expr:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as e:
-        raise ExprError(f"cannot parse expression {text!r}: {e.msg}") from None
+        hint = None
+        if text.count("(") > text.count(")") or text.count("[") > text.count("]"):
+            hint = ("an expression with a comma inside a YAML flow mapping {...} is cut at the "
+                    "comma: quote it, e.g. {out: \"max(1, cin//4)\"}")
+        raise ExprError(f"cannot parse expression {text!r}: {e.msg}", hint=hint) from None
     except (ValueError, RecursionError):
         raise ExprError(f"cannot parse expression {text!r}") from None
     names = _check(tree, text, comparisons)
@@ -331,7 +385,7 @@ def evaluate(value: Any, env: Mapping[str, Any]) -> Any:
         raise ExprError(f"expected a number or an expression, got {value!r}")
     if isinstance(value, (int, float, Fraction)):
         try:
-            return normalize(value)
+            return bounded(normalize(value))
         except ValueError as e:
             raise ExprError(str(e)) from None
     if isinstance(value, str):

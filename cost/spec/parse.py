@@ -18,6 +18,8 @@ A spec is a YAML mapping (format version `spec: 1`):
       unit: {params: {g: g, cout: null}, layers: [...]}   # null = required
     network: [...]                # one layer per line: {id, op, in, repeat, ...op arguments}
     expect: [...]                 # numbers the spec must reproduce, with their source
+    accuracy: {top1: 71.3, source: "my run, 90 epochs"}   # or a list, one per preset/bind;
+                                  # drawn by `cost frontier` (this file's own, not inherited)
 
 Layers are `{op: conv, out: cin/4, k: 1, groups: g}`: keyword arguments only; `in:` names earlier
 layers by `id` (`prev`, the default, is the previous layer; `x` is the block's input; `split.1` is
@@ -42,14 +44,19 @@ from cost.spec.yamlio import YList, YMap, load_yaml
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("spec", "name", "doc", "extends", "symbols", "let", "presets", "bind", "input",
-            "blocks", "network", "expect")
+            "blocks", "network", "expect", "accuracy")
 SYMBOL_KEYS = ("default", "doc", "kind", "multiple_of")
 LAYER_KEYS = ("id", "op", "in", "repeat", "when")
 EXPECT_KEYS = ("preset", "bind", "madds", "params", "mem", "source", "note")
+ACCURACY_KEYS = ("top1", "source", "preset", "bind", "label")
 IMPLICIT = ("cin", "hin", "win", "prev", "x")  # names a block provides; not for symbols or ids
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # always used with fullmatch
+PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+# names the sweep and its filters give to results: a symbol or let of that name would be shadowed
+RESULT_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity",
+                "valid", "reason", "pareto")
 MAX_EXTENDS = 16
+SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,19 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class Accuracy:
+    """A measured top-1 accuracy of one variant of the spec (for `cost frontier`), with where
+    it comes from."""
+
+    top1: float  # ImageNet top-1, in %
+    source: str  # a paper and table, a training run, ...
+    preset: str | None = None
+    bind: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the point's label on the plot (default: preset or bindings)
+    at: Where | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """A parsed spec, with `extends` already merged. Bindings chosen by the user ride along."""
 
@@ -157,6 +177,7 @@ class Spec:
     bindings: dict[str, Any] = field(default_factory=dict)
     keep: tuple[str, ...] = ()
     symbolic: bool = False
+    accuracy: tuple[Accuracy, ...] = ()  # this file's own `accuracy:` entries (not inherited)
 
     def with_bindings(self, *, preset: str | None = None, keep: tuple[str, ...] = (),
                       symbolic: bool = False, **bindings: Any) -> Spec:
@@ -193,7 +214,7 @@ def _check_keys(mapping: dict, allowed: tuple[str, ...], what: str, at: Where) -
 
 
 def _name(value: Any, what: str, at: Where) -> str:
-    if not isinstance(value, str) or not NAME.match(value):
+    if not isinstance(value, str) or not NAME.fullmatch(value):
         raise at.error(f"{what} {value!r} is not a valid name",
                        hint="names are letters, digits and _, starting with a letter")
     return value
@@ -221,7 +242,7 @@ def _number(value: Any, what: str, at: Where) -> int | Fraction:
         raise e.locate(file=at.file, line=at.line, where=what) from None
 
 
-def _declarations(raw: Any, what: str, at: Where):  # noqa: ANN202 - yields (name, decl, here)
+def _declarations(raw: Any, what: str, at: Where):  # yields (name, decl, here)
     """The entries of a `symbols:` or `let:` mapping, each with a checked name and its line."""
     raw = _mapping(raw, what, at)
     for name, decl in raw.items():
@@ -229,6 +250,10 @@ def _declarations(raw: Any, what: str, at: Where):  # noqa: ANN202 - yields (nam
         _name(name, what, here)
         if name in IMPLICIT:
             raise here.error(f"{name!r} is reserved for block inputs; choose another name")
+        if name in RESULT_NAMES:
+            raise here.error(f"{what}: {name!r} is the name of a result (the sweep's columns and "
+                             "--where use it); choose another name",
+                             hint="reserved: " + ", ".join(RESULT_NAMES))
         yield name, decl, here
 
 
@@ -338,8 +363,18 @@ def _layer(raw: Any, what: str, at: Where) -> LayerDecl:
 def _layers(raw: Any, what: str, at: Where) -> tuple[LayerDecl, ...]:
     if not isinstance(raw, list) or not raw:
         raise at.error(f"{what} must be a non-empty list of layers, got {_kind(raw)}")
-    return tuple(_layer(item, f"{what}[{i}]", Where(at.file, _line(raw, i)))
-                 for i, item in enumerate(raw))
+    layers = tuple(_layer(item, f"{what}[{i}]", Where(at.file, _line(raw, i)))
+                   for i, item in enumerate(raw))
+    first: dict[str, LayerDecl] = {}
+    for i, layer in enumerate(layers):
+        if layer.id is None:
+            continue
+        if layer.id in first:
+            raise layer.at.error(f"{what}[{i}]: id {layer.id!r} is already the id of the layer "
+                                 f"on line {first[layer.id].at.line}",
+                                 hint="ids name one layer each; `in:` could not tell them apart")
+        first[layer.id] = layer
+    return layers
 
 
 def _blocks(raw: Any, at: Where) -> dict[str, BlockDecl]:
@@ -400,13 +435,70 @@ def _expect(raw: Any, at: Where) -> tuple[Expectation, ...]:
     return tuple(out)
 
 
+def _accuracy(raw: Any, at: Where) -> tuple[Accuracy, ...]:
+    """`accuracy: {top1: 71.3, source: ...}` or a list of them, one per variant (`preset`,
+    `bind`)."""
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for i, item in enumerate(items):
+        what = "accuracy" if not isinstance(raw, list) else f"accuracy[{i}]"
+        here = Where(at.file, _line(raw, i)) if isinstance(raw, list) else at
+        item = _mapping(item, what, here)
+        _check_keys(item, ACCURACY_KEYS, what, here)
+        for key in ("top1", "source"):
+            if key not in item:
+                raise here.error(f"{what} needs {key}",
+                                 hint="e.g. accuracy: {top1: 71.3, source: \"my run, 90 epochs\"}")
+        top1 = item["top1"]
+        if isinstance(top1, bool) or not isinstance(top1, (int, float)) or not 0 < top1 <= 100:
+            raise here.error(f"{what}: top1 = {top1!r}; allowed: a percentage in (0, 100]")
+        source = item["source"]
+        if not isinstance(source, str) or not source.strip():
+            raise here.error(f"{what}: source must say where the accuracy comes from")
+        preset = item.get("preset")
+        bind = _bindings(item.get("bind") or YMap(), f"{what}: bind", here)
+        out.append(Accuracy(float(top1), source.strip(), None if preset is None else str(preset),
+                            bind, str(item.get("label", "")), here))
+    return tuple(out)
+
+
+def _extends_path(path: Path, name: Any, at: Where) -> Path:
+    """The file `extends:` names, if it can be a spec: a .yaml file name, an existing file."""
+    if not isinstance(name, str) or not name.strip():
+        raise at.error("extends must be a file name")
+    if len(name) > 1024 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise at.error("extends must be a file name (at most 1,024 characters, no control "
+                       "characters)")
+    if not name.lower().endswith(SPEC_SUFFIXES):
+        raise at.error(f"extends {name!r}: not a spec file name",
+                       hint="extends names another spec: a file ending in .yaml or .yml")
+    try:
+        resolved = (path.parent / name).resolve()
+        is_file = resolved.is_file()
+        exists = resolved.exists()
+    except (OSError, ValueError, RuntimeError) as e:
+        reason = getattr(e, "strerror", None) or "not a usable path"
+        raise at.error(f"extends {name!r}: {reason}") from None
+    if not exists:
+        raise at.error(f"extends {name!r}: file not found")
+    if not is_file:
+        raise at.error(f"extends {name!r}: not a file")
+    return resolved
+
+
 def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
     """Parsed sections of one spec file, with what it `extends` merged under it (child wins)."""
     where = str(path)
     if len(chain) > MAX_EXTENDS:
         raise SpecError(f"extends chain longer than {MAX_EXTENDS}", file=where)
     raw = load_yaml(path)
-    raw = _mapping(raw, "the top level of a spec", Where(where, getattr(raw, "line", 1)))
+    if not isinstance(raw, dict):  # the content is not echoed: it may be any file
+        kind = "a list" if isinstance(raw, list) else "a single value"
+        raise SpecError(f"not a spec: the top level must be a mapping, got {kind}", file=where,
+                        hint="a spec is a YAML mapping with spec:, input: and network:")
+    if len(chain) > 1 and not any(isinstance(k, str) and k in TOP_KEYS for k in raw):
+        raise SpecError("not a spec: none of its keys is a spec's", file=where,
+                        hint="allowed keys: " + ", ".join(TOP_KEYS))
     _check_keys(raw, TOP_KEYS, "the spec", Where(where, 1))
     at = {key: Where(where, raw.line_of(key)) for key in raw}
     version = raw.get("spec", FORMAT_VERSION)
@@ -418,12 +510,18 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
         parts["symbols"] = _symbols(raw["symbols"], at["symbols"])
     if "let" in raw:
         parts["let"] = _lets(raw["let"], at["let"])
+        for name, decl in parts["let"].items():
+            if name in parts.get("symbols", {}):
+                s_at = parts["symbols"][name].at
+                raise decl.at.error(f"{name!r} is both a symbol (line {s_at.line}) and a let; "
+                                    "the let would hide the symbol's value",
+                                    hint="rename one of them, or bind the symbol (bind:, --set)")
     if "presets" in raw:
         presets = _mapping(raw["presets"], "presets", at["presets"])
         parts["presets"] = {}
         for name, binding in presets.items():
             here = Where(where, _line(presets, name))
-            if not isinstance(name, str) or not PRESET_NAME.match(name):
+            if not isinstance(name, str) or not PRESET_NAME.fullmatch(name):
                 raise here.error(f"preset name {name!r} is not valid")
             parts["presets"][name] = _bindings(binding, f"preset {name!r}", here)
     if "bind" in raw:
@@ -441,15 +539,15 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
         parts["network"] = _layers(raw["network"], "network", at["network"])
     if "expect" in raw:
         parts["expect"] = _expect(raw["expect"], at["expect"])
+    if "accuracy" in raw:
+        parts["accuracy"] = _accuracy(raw["accuracy"], at["accuracy"])
     parts["name"] = str(raw.get("name", path.stem))
     parts["doc"] = str(raw.get("doc", ""))
 
     parent_name = raw.get("extends")
     if parent_name is None:
         return parts
-    if not isinstance(parent_name, str):
-        raise at["extends"].error("extends must be a file name")
-    parent_path = (path.parent / parent_name).resolve()
+    parent_path = _extends_path(path, parent_name, at["extends"])
     if str(parent_path) in chain:
         raise at["extends"].error("extends makes a cycle: "
                                   + " -> ".join([*chain, str(parent_path)]))
@@ -459,22 +557,34 @@ def _parse_file(path: Path, chain: tuple[str, ...]) -> dict[str, Any]:
         if e.message in ("file not found", "not a file") and e.file == str(parent_path):
             raise at["extends"].error(f"extends {parent_name!r}: {e.message}") from None
         raise
-    merged = {k: v for k, v in parent.items() if k not in ("expect", "name", "doc")}
+    merged = {k: v for k, v in parent.items() if k not in ("expect", "accuracy", "name", "doc")}
     for key, value in parts.items():
         if key in ("symbols", "let", "presets", "bind", "blocks") and key in parent:
             merged[key] = {**parent[key], **value}
         else:
             merged[key] = value
+    # a name the child declares replaces the parent's, even as the other kind (symbol <-> let)
+    for key, other in (("symbols", "let"), ("let", "symbols")):
+        if key in parts and other in merged:
+            merged[other] = {k: v for k, v in merged[other].items() if k not in parts[key]}
     return merged
 
 
 def read_spec(path: str | Path) -> Spec:
     """Parse and check a spec file (and what it extends). Raises SpecError with file and line."""
+    import os
+
     from cost import ops  # the registry: a block may not shadow an op
     from cost.spec.bundled import resolve
 
-    path = resolve(path)
-    parts = _parse_file(path, (str(path.resolve()),))
+    if not isinstance(path, (str, os.PathLike)):
+        raise SpecError(f"a spec is named by a file path, got {type(path).__name__}")
+    try:
+        path = resolve(path)
+        parts = _parse_file(path, (str(path.resolve()),))
+    except (OSError, ValueError) as e:  # a NUL byte, a name too long, a loop of links
+        reason = getattr(e, "strerror", None) or "not a usable file path"
+        raise SpecError(f"cannot read the spec: {reason}", file=repr(str(path))[1:-1]) from None
     top = Where(str(path), 1)
     if "input" not in parts:
         raise top.error("the spec has no input shape", hint="add input: [n, 3, r, r]")
@@ -488,4 +598,5 @@ def read_spec(path: str | Path) -> Spec:
     shape, input_at = parts["input"]
     return Spec(str(path), parts["name"], parts["doc"], parts.get("symbols", {}),
                 parts.get("let", {}), parts.get("presets", {}), parts.get("bind", {}), shape,
-                input_at, blocks, parts["network"], parts.get("expect", ()))
+                input_at, blocks, parts["network"], parts.get("expect", ()),
+                accuracy=parts.get("accuracy", ()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cost.render.format import dumps, duration, exact, percent, value_text
+from cost.render.format import dumps, duration, exact, percent, rate, value_text
 
 if TYPE_CHECKING:
     from cost.latency.device import Device
@@ -129,7 +129,7 @@ def render_calibration(device: Device, path: str) -> str:
     """The fitted kinds, one line each, and where the profile was written."""
     rows = []
     for kind, m in device.kinds.items():
-        rows.append([kind, m.form, _rate(m.peak, "madd/s"), _rate(m.bandwidth, "B/s"),
+        rows.append([kind, m.form, rate(m.peak, "madd/s"), rate(m.bandwidth, "B/s"),
                      duration(m.overhead), m.fit.get("points", ""),
                      percent(m.fit.get("median_abs_error", float("nan")))])
     body = _table(rows, ["kind", "form", "peak", "bandwidth", "overhead", "points",
@@ -139,14 +139,3 @@ def render_calibration(device: Device, path: str) -> str:
                       f"{c.get('seconds')} s (load average {c.get('load_average')})",
                       f"run overhead {duration(device.run_overhead)}", "", body, "",
                       f"wrote {path}"])
-
-
-def _rate(v: float, unit: str) -> str:
-    import math
-
-    if math.isinf(v):
-        return "-"
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M")):
-        if v >= scale:
-            return f"{v / scale:.3g} {prefix}{unit}"
-    return f"{v:.3g} {unit}"

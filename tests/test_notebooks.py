@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 EXPECTED = ("01_quickstart", "02_shufflenet_groups", "03_guidelines", "04_design_space",
-            "05_frontiers", "06_your_own_model", "07_write_your_own_spec")
+            "05_frontiers", "06_your_own_model", "07_write_your_own_spec", "08_latency")
 CELL_TIMEOUT = 120  # seconds per cell; the five notebooks take about 20 s together
 
 

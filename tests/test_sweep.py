@@ -408,7 +408,8 @@ def test_solve_for_a_multiple_of_symbol(family) -> None:
 @pytest.mark.parametrize("call,message", [
     (lambda f: solve(f, "r", "madds", 1), "no solution"),
     (lambda f: solve(f, "q", "madds", 1e8), "unknown symbol 'q'"),
-    (lambda f: solve(f, "r", "latency", 1e8), "unknown metric"),
+    (lambda f: solve(f, "r", "speed", 1e8), "unknown metric"),
+    (lambda f: solve(f, "r", "latency", 1e-2), "needs a device profile"),
     (lambda f: parse_target("madds"), "METRIC=VALUE"),
     (lambda f: parse_target("madds=-5"), "positive"),
 ])

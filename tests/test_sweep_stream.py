@@ -249,9 +249,11 @@ def test_cli_streams_past_the_in_memory_limit() -> None:
 
 @pytest.mark.parametrize("args,message", [
     (("--output", "x.txt"), "FILE.csv or FILE.parquet"),
-    (("--top", "3", "--by", "latency"), "unknown metric"),
+    (("--top", "3", "--by", "speed"), "unknown metric"),
+    (("--top", "3", "--by", "latency"), "latency needs a device profile"),  # tests/test_latency
     (("--top", "3", "--report", "rep"), "--report shows every point"),
-    (("--pareto", "madds:min,latency:min"), "unknown objective 'latency'"),
+    (("--pareto", "madds:min,speed:min"), "unknown objective 'speed'"),
+    (("--pareto", "madds:min,latency:min"), "latency needs a device profile"),
     (("--pareto", "madds:minimum"), "the direction must be min or max"),
 ])
 def test_cli_stream_errors(args: tuple, message: str) -> None:

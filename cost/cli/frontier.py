@@ -22,10 +22,13 @@ SUFFIXES = (".png", ".svg", ".pdf")
 @click.argument("specs", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--families", default="", metavar="NAMES",
               help="Comma-separated families from the reported data (e.g. shufflenet_v2,ghostnet).")
-@click.option("--x", "x", type=click.Choice(("madds", "params", "mem")), default="madds",
-              show_default=True,
+@click.option("--x", "x", type=click.Choice(("madds", "params", "mem", "latency")),
+              default="madds", show_default=True,
               help="madds: reported MFLOPs with the computed madds beside them; params, mem: "
-                   "computed by cost (variants with a bundled spec only).")
+                   "computed by cost (variants with a bundled spec only); latency: predicted on "
+                   "--device.")
+@click.option("--device", "device_path", type=click.Path(dir_okay=False), default=None,
+              help="A device profile (cost calibrate), for --x latency.")
 @click.option("--out", default="frontier.png", show_default=True, metavar="FILE",
               help="Figure to write: .png, .svg or .pdf.")
 @click.option("--csv", "csv_path", default=None, metavar="FILE",
@@ -38,8 +41,9 @@ SUFFIXES = (".png", ".svg", ".pdf")
               help="Replace existing files even if cost did not write them (and a symbolic "
                    "link itself, never what it points to).")
 @user_errors
-def frontier_command(specs: tuple[str, ...], families: str, x: str, out: str,
-                     csv_path: str | None, accuracy_path: str | None, force: bool) -> None:
+def frontier_command(specs: tuple[str, ...], families: str, x: str, device_path: str | None,
+                     out: str, csv_path: str | None, accuracy_path: str | None,
+                     force: bool) -> None:
     """Top-1 accuracy against cost for SPECs' families (default: all bundled specs that have
     reported accuracies): each family's variants joined in order of cost, the Pareto frontier,
     and for every variant with a spec the computed value beside the reported one. A SPEC of your
@@ -56,8 +60,16 @@ def frontier_command(specs: tuple[str, ...], families: str, x: str, out: str,
         raise SpecError(f"--csv {csv_path}: the file name must end in .csv")
     check_target(out, "--out", has_mark, force=force)  # before the work, and again before writing
     names = [n.strip() for n in families.split(",") if n.strip()]
+    device = None
+    if device_path is not None:
+        from cost.latency import load_device
+
+        device = load_device(device_path)
+    elif x == "latency":
+        raise SpecError("--x latency needs a device profile",
+                        hint="add --device device.yaml (written by cost calibrate)")
     table = read_accuracy(accuracy_path) if accuracy_path else []
-    rows = frontier_rows(specs, names, accuracy=table)
+    rows = frontier_rows(specs, names, accuracy=table, device=device)
     fig = frontier(x=x, rows=rows)
     outputs = [Output(out, figure_bytes(fig, Path(out).suffix.lower().lstrip(".")), "--out",
                       has_mark)]

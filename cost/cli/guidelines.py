@@ -26,10 +26,21 @@ from cost.errors import SpecError
 @click.option("--experiments", is_flag=True,
               help="Instead of SPEC: ShuffleNet V2 Tables 1-4, computed FLOPs and memory access "
                    "next to the measured speeds, with rank correlations.")
+@click.option("--measure", is_flag=True,
+              help="With --experiments: also build the paper's ARM/CPU networks and measure "
+                   "them here (platform 'here': onnxruntime, 1 thread by default).")
+@click.option("--device", "device_path", type=click.Path(dir_okay=False), default=None,
+              help="With --measure: a device profile (cost calibrate), to rank by predicted "
+                   "latency too.")
+@click.option("--repeat", type=click.IntRange(min=1), default=10, show_default=True,
+              help="With --measure: timed repeats per network.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --measure: runtime threads.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @user_errors
 def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | None, fuse: bool,
-                       experiments: bool, fmt: str) -> None:
+                       experiments: bool, measure: bool, device_path: str | None, repeat: int,
+                       threads: int, fmt: str) -> None:
     """ShuffleNet V2's guidelines G1-G4 per block of SPEC, with a verdict and evidence for each."""
     if experiments:
         if spec or sets or preset or fuse:
@@ -38,8 +49,21 @@ def guidelines_command(spec: str | None, sets: tuple[str, ...], preset: str | No
         from cost.papers.experiments import rows
         from cost.render.experiments import render_experiments
 
-        echo(render_experiments(rows(), fmt).rstrip("\n"))
+        found = rows()
+        if measure:
+            from cost.papers.experiments import measure as measured
+
+            device = None
+            if device_path is not None:
+                from cost.latency import load_device
+
+                device = load_device(device_path)
+            found = found + measured(found, threads=threads, repeat=repeat, device=device)
+        echo(render_experiments(found, fmt).rstrip("\n"))
         return
+    if measure or device_path:
+        raise SpecError("--measure and --device go with --experiments",
+                        hint="cost guidelines --experiments --measure [--device device.yaml]")
     if spec is None:
         raise SpecError("no SPEC given", hint="cost guidelines specs/shufflenet_g3.yaml, "
                                               "or cost guidelines --experiments")

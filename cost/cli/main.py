@@ -90,6 +90,9 @@ class LazyGroup(click.Group):
         "import": "cost.cli.interop:import_command",
         "export": "cost.cli.interop:export_command",
         "diff": "cost.cli.interop:diff_command",
+        "bench": "cost.cli.bench:bench_command",
+        "calibrate": "cost.cli.calibrate:calibrate_command",
+        "latency": "cost.cli.latency:latency_command",
     }
 
     def _available(self) -> dict[str, str]:

@@ -9,6 +9,7 @@
         --grid r=32:1024:32 --grid n=1:781250:1 --where "madds <= 600e6" --pareto --workers 2
     cost sweep ... --pareto "madds:min,s:max"   # the front of other objectives
     cost sweep ... --output sweep.parquet      # every kept row, written as it is computed
+    cost sweep ... --device device.yaml --where "latency <= 2e-3" --pareto latency:min,params:max
 
 Errors in the request (grids, --where, bindings) are found before anything is evaluated and
 exit with code 2 (`cost.cli.main.user_errors`) with no output. Tables and JSON are printed once
@@ -34,20 +35,24 @@ from cost.design.pareto import DEFAULT_OBJECTIVES
 @binding_options
 @click.option("--where", default=None, metavar="EXPR",
               help='Keep points where the condition holds, e.g. "madds <= 150e6 and g >= 3" '
-                   "(names: madds, flops, params, mem, mem_read, mem_write, intensity and the "
-                   "swept names).")
+                   "(names: madds, flops, params, mem, mem_read, mem_write, intensity, latency "
+                   "with --device, and the swept names).")
+@click.option("--device", "device_path", type=click.Path(dir_okay=False), default=None,
+              help="A device profile (cost calibrate): adds the predicted latency in seconds as "
+                   "a column, a --where name, a --pareto objective and a --by metric.")
 @click.option("--pareto", "objectives", is_flag=False, flag_value=DEFAULT_OBJECTIVES,
               default=None, metavar="[OBJECTIVES]",
               help="Show only the Pareto front of the kept points for OBJECTIVES, METRIC:min or "
                    "METRIC:max separated by commas (metrics: madds, flops, params, mem, "
-                   "mem_read, mem_write, intensity and the swept names); bare: "
-                   f"{DEFAULT_OBJECTIVES}, least cost for most capacity. With --report: the "
-                   "front the report leads with.")
+                   "mem_read, mem_write, intensity, latency with --device, and the swept "
+                   f"names); bare: {DEFAULT_OBJECTIVES}, least cost for most capacity. With "
+                   "--report: the front the report leads with.")
 @click.option("--top", type=click.IntRange(min=1), default=None, metavar="K",
               help="Show only the K kept valid points least by --by (of the front with "
                    "--pareto).")
 @click.option("--by", default="madds", show_default=True, metavar="METRIC",
-              help="The metric --top ranks by; -METRIC for greatest first, e.g. -intensity.")
+              help="The metric --top ranks by (latency with --device); -METRIC for greatest "
+                   "first, e.g. -intensity.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Write the rows to FILE.csv or FILE.parquet (pyarrow: cost[parquet]) as they "
@@ -64,8 +69,8 @@ from cost.design.pareto import DEFAULT_OBJECTIVES
                                   "to DIR (atomically) and print the summary only.")
 @user_errors
 def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], preset: str | None,
-                  where: str | None, objectives: str | None, top: int | None, by: str,
-                  fmt: str,
+                  where: str | None, device_path: str | None, objectives: str | None,
+                  top: int | None, by: str, fmt: str,
                   output: str | None, workers: int, scheduler: str | None, chunk: int,
                   quiet: bool, report_dir: str | None) -> None:
     """Evaluate SPEC at every point of a grid of symbol values, from its closed forms.
@@ -74,6 +79,7 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     valid, reason (the first broken constraint) and pareto (on the Pareto front of the
     objectives among the valid points kept; by default madds:min,params:max: no other point
     has as few madds and as many params, and fewer or more of one).
+    With --device, a last column: the predicted latency in seconds.
 
     With --pareto, --top, --output or --format csv the sweep streams: chunks are reduced as
     they are computed, in memory that does not grow with the grid (up to 10^15 points);
@@ -96,7 +102,7 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
     progress = False if quiet else None
     run = {"where": where, "progress": progress, "workers": workers, "scheduler": scheduler,
-           "chunk": chunk, "objectives": objectives}
+           "chunk": chunk, "objectives": objectives, "device": _device(device_path)}
     if not streaming:
         result = sweep(loaded, grid, **run)
         if report_dir is not None:
@@ -121,17 +127,19 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", required=True, metavar="METRIC=VALUE",
               help="The budget, e.g. madds=140e6 (metrics: madds, flops, params, mem, "
-                   "mem_read, mem_write).")
+                   "mem_read, mem_write; latency in seconds with --device).")
 @click.option("--for", "name", required=True, metavar="SYMBOL",
               help="The symbol or let to solve for (e.g. c, s, r).")
 @binding_options
 @click.option("--step", default=None, metavar="STEP",
               help="Spacing of candidate values (default: 1 or multiple_of for whole numbers; "
                    "for real symbols, implied by the whole-number constraints).")
+@click.option("--device", "device_path", type=click.Path(dir_okay=False), default=None,
+              help="A device profile (cost calibrate), for --target latency=SECONDS.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @user_errors
 def solve_command(spec: str, target: str, name: str, sets: tuple[str, ...], preset: str | None,
-                  step: str | None, fmt: str) -> None:
+                  step: str | None, device_path: str | None, fmt: str) -> None:
     """Solve METRIC(SYMBOL) = VALUE for SYMBOL, and list the nearest valid values on both sides.
 
     Exact (sympy) when the metric is a polynomial in SYMBOL, numeric otherwise; valid values
@@ -145,5 +153,14 @@ def solve_command(spec: str, target: str, name: str, sets: tuple[str, ...], pres
     metric, value = parse_target(target)
     step_value = None if step is None else parse_number(step, option="--step")
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
-    solution = solve(loaded, name.strip(), metric, value, step=step_value)
+    solution = solve(loaded, name.strip(), metric, value, step=step_value,
+                     device=_device(device_path))
     echo(render_solution(solution, fmt).rstrip("\n"))
+
+
+def _device(path: str | None) -> object:
+    if path is None:
+        return None
+    from cost.latency import load_device
+
+    return load_device(path)

@@ -207,15 +207,24 @@ class Block:
             out = np.asarray(madds, dtype=np.float64) / np.asarray(mem, dtype=np.float64)
         return np.where(self.valid, out, np.nan)
 
+    def latency(self) -> np.ndarray:
+        """Predicted latency in seconds per point as float64 (NaN where invalid); only where the
+        sweep has a device profile (`"latency" in nums`)."""
+        num, den = self.exact("latency")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.asarray(num, dtype=np.float64) / np.asarray(den, dtype=np.float64)
+        return np.where(self.valid, out, np.nan)
+
 
 def columns(block: Block, grid: dict[str, tuple], reasons: Sequence[str],
             lookup: Callable[[tuple], np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """The rows of `block`: binding values, madds, params, mem, intensity, valid, reason, pareto.
+    """The rows of `block`: binding values, madds, params, mem, intensity, valid, reason, pareto,
+    and latency where the sweep has a device profile.
 
     Bindings are `lookup(grid[name])` indexed per point (default: the exact values as Python
     objects); metrics are `Block.number` arrays with 0 where invalid (`valid` says where);
-    intensity is float64 (NaN where invalid); reason is the text. The one place rows are built:
-    tables, CSV, JSON, Parquet and `Sweep.frame` all render these columns.
+    intensity and latency (seconds) are float64 (NaN where invalid); reason is the text. The one
+    place rows are built: tables, CSV, JSON, Parquet and `Sweep.frame` all render these columns.
     """
     lookup = lookup or (lambda values: np.array(values, dtype=object))
     shape = tuple(len(v) for v in grid.values())
@@ -229,6 +238,8 @@ def columns(block: Block, grid: dict[str, tuple], reasons: Sequence[str],
     out["valid"] = valid
     out["reason"] = np.array(reasons, dtype=object)[block.reason]
     out["pareto"] = (np.zeros(len(block), bool) if block.pareto is None else block.pareto)
+    if "latency" in block.nums:
+        out["latency"] = block.latency()
     return out
 
 

@@ -2,10 +2,13 @@
 
 `closed_form(spec, names)` walks the spec once (`cost.load(..., keep=names)`) and keeps the totals
 (madds, params, mem_read, mem_write), every pending constraint and the tables as sympy
-expressions of the swept names. `ClosedForm.compiled(dens)` compiles them for numpy with
-`cost.design.vectorize` (exact integers). A `ClosedForm` pickles (sympy expressions and the
-spec); its compiled form does not (lambdified functions), so a worker process or a Dask worker
-receives the closed form once and compiles it itself (`cost.design.chunks.Plan`).
+expressions of the swept names. With a `device` (`cost.latency.Device`), the predicted latency
+in seconds (`cost.latency.predict`: a sum of per-kernel `Max` terms over 10**18) is one more
+total, `totals["latency"]`, evaluated exactly like the others. `ClosedForm.compiled(dens)`
+compiles them for numpy with `cost.design.vectorize` (exact integers). A `ClosedForm` pickles
+(sympy expressions, the spec and the device); its compiled form does not (lambdified functions),
+so a worker process or a Dask worker receives the closed form once and compiles it itself
+(`cost.design.chunks.Plan`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class ClosedForm:
     checks: list[Check]
     tables: list[tuple[str, Any]]  # (let name, Piecewise without a default)
     seconds: float = 0.0  # time of the walk
+    device: Any = None  # the cost.latency.Device behind totals["latency"], if any
     _compiled: dict[tuple, Compiled] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -59,8 +63,9 @@ class ClosedForm:
         return self._compiled[key]
 
 
-def closed_form(spec: Spec, names: Sequence[str]) -> ClosedForm:
-    """Walk `spec` once with `names` free (they may be symbols or lets)."""
+def closed_form(spec: Spec, names: Sequence[str], device: Any = None) -> ClosedForm:
+    """Walk `spec` once with `names` free (they may be symbols or lets); with a `device`
+    (`cost.latency.Device`), the predicted latency is one more total."""
     from cost.engine.profile import profile
 
     names = tuple(names)
@@ -95,8 +100,12 @@ def closed_form(spec: Spec, names: Sequence[str]) -> ClosedForm:
                 cond is s.true for _, cond in definition.args):
             tables.append((str(symbol), definition))
     totals = {m: getattr(p.total, m) for m in METRICS}
+    if device is not None:
+        from cost.latency.predict import latency
+
+        totals["latency"] = latency(p, device)
     return ClosedForm(spec, names, symbols, dict(p.env.multiples), integer, dict(p.env.bound),
-                      totals, dict(p.env.definitions), checks, tables, seconds)
+                      totals, dict(p.env.definitions), checks, tables, seconds, device)
 
 
 class Compiled:

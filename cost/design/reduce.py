@@ -4,7 +4,8 @@ Each chunk is evaluated to a `Block` and reduced where it was evaluated (`task`)
 small; the parent merges the parts in chunk order:
 
 * `Summary`: counts (points, valid, kept by --where, per invalid reason), the range of madds,
-  params and mem over the kept valid points, and whether each metric stays in int64;
+  params and mem (and of the predicted latency, with a device profile) over the kept valid
+  points, and whether each metric stays in int64;
 * `Goal.front`: the Pareto front of the kept valid points for the sweep's objectives
   (`cost.design.pareto`: metrics or swept names, each minimised or maximised; default
   madds:min,params:max); the front of a union is the front of the parts' fronts, so chunk
@@ -30,12 +31,22 @@ import numpy as np
 
 from cost.design.chunks import Block, Plan, evaluator
 from cost.design.pareto import Objective, pareto_front, parse_objectives
+from cost.errors import OptionError
 from cost.measures import METRICS
 
 SHOWN_METRICS = ("madds", "params", "mem")  # the summary's ranges and the rows' metrics
-RANK_METRICS = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity")
+RANK_METRICS = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity",
+                "latency")
 # what a front can minimise or maximise, besides the swept names (peak_mem where the sweep has it)
 OBJECTIVE_METRICS = tuple(dict.fromkeys((*RANK_METRICS, *METRICS)))
+DEVICE_METRICS = ("latency",)  # only where the sweep has a device profile (totals["latency"])
+NEEDS_DEVICE = "add --device device.yaml (written by cost calibrate)"
+
+
+def check_device(name: str, metrics: Any, option: str) -> None:
+    """A metric that needs a device profile, asked of a sweep without one: an error."""
+    if name in DEVICE_METRICS and name not in metrics:
+        raise OptionError(f"{option}: {name} needs a device profile", hint=NEEDS_DEVICE)
 
 
 @dataclass
@@ -66,6 +77,9 @@ class Summary:
                 s.kinds[metric] = "big"
             v = block.number(metric)
             s.ranges[metric] = (_plain(v.min()), _plain(v.max())) if v.size else None
+        if "latency" in block.nums:  # seconds, as floats (rounding keeps the order)
+            v = block.latency()
+            s.ranges["latency"] = (float(v.min()), float(v.max())) if v.size else None
         return s
 
     def merge(self, other: Summary) -> Summary:
@@ -74,8 +88,8 @@ class Summary:
         reasons[:len(self.reasons)] += self.reasons
         reasons[:len(other.reasons)] += other.reasons
         ranges: dict[str, tuple[Any, Any] | None] = {}
-        for m in SHOWN_METRICS:
-            a, b = self.ranges[m], other.ranges[m]
+        for m in dict.fromkeys((*self.ranges, *other.ranges)):
+            a, b = self.ranges.get(m), other.ranges.get(m)
             ranges[m] = a if b is None else b if a is None else (min(a[0], b[0]),
                                                                   max(a[1], b[1]))
         rank = ("int", "big", "fraction")
@@ -106,10 +120,16 @@ class Goal:
     grid: dict[str, tuple]
 
     @staticmethod
-    def of(objectives: str | Sequence[Objective] | None, grid: dict[str, tuple]) -> Goal:
+    def of(objectives: str | Sequence[Objective] | None, grid: dict[str, tuple],
+           metrics: Any = ()) -> Goal:
         """Objectives as `--pareto` gives them (None: the default), checked against the
-        metrics and the swept names."""
-        return Goal(parse_objectives(objectives, objective_names(grid)), grid)
+        metrics and the swept names; latency only where `metrics` (the closed form's totals)
+        has it."""
+        parsed = parse_objectives(objectives, objective_names(grid))
+        for o in parsed:
+            if o.name not in grid:
+                check_device(o.name, metrics, f"--pareto {str(o)!r}")
+        return Goal(parsed, grid)
 
     def __str__(self) -> str:
         return ",".join(map(str, self.objectives))

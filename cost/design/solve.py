@@ -39,7 +39,7 @@ from cost.errors import CostError, SpecError, did_you_mean
 from cost.spec.parse import Spec
 from cost.symbolic import render, sp
 
-TARGETS = ("madds", "flops", "params", "mem", "mem_read", "mem_write")
+TARGETS = ("madds", "flops", "params", "mem", "mem_read", "mem_write", "latency")
 MAX_WINDOW = 1 << 14  # lattice steps searched on each side of a solution, and scanned upwards
 RECORDED = ("madds", "params", "mem", "mem_read", "mem_write")
 
@@ -113,12 +113,19 @@ def parse_target(text: str) -> tuple[str, int | Fraction]:
 
 
 def solve(spec: Spec, name: str, metric: str, target: Any, *,
-          step: Any = None) -> Solution:
-    """Solve metric(name) = target with every other name bound (see the module docstring)."""
+          step: Any = None, device: Any = None) -> Solution:
+    """Solve metric(name) = target with every other name bound (see the module docstring).
+
+    `latency` (seconds) needs a `device` (`cost.latency.Device`); its closed form has `Max`
+    terms, so it is solved numerically.
+    """
     if metric not in TARGETS:
         raise SolveError(f"unknown metric {metric!r}", hint=did_you_mean(metric, TARGETS))
+    if metric == "latency" and device is None:
+        raise SolveError("--target latency needs a device profile",
+                         hint="add --device device.yaml (written by cost calibrate)")
     target = _num(Fraction(target))
-    form = closed_form(spec, (name,))
+    form = closed_form(spec, (name,), device)
     s = sp()
     x = form.symbols[name]
     m = form.multiples.get(name, 1)
@@ -238,6 +245,9 @@ def _row(result: Any, i: int) -> dict[str, Any]:
         v = result.number(m)[i]
         out[m] = v.item() if isinstance(v, np.generic) else v
     out["flops"] = 2 * out["madds"]
+    if "latency" in result.metrics:  # exact seconds (a Fraction over 10**18)
+        num, den = result.exact("latency")
+        out["latency"] = Fraction(int(num[i]), int(den if isinstance(den, int) else den[i]))
     return out
 
 
@@ -279,9 +289,11 @@ def _numeric(form: ClosedForm, name: str, f: Any, x: Any, m: int, metric: str, t
         values = [_num(j * lattice) for j in range(1, count + 1)]
         result = _evaluate(form, name, values)
         points = np.flatnonzero(result.valid)
-        column = result.number("madds" if metric == "flops" else metric)[points]
+        num, den = result.exact("madds" if metric == "flops" else metric)
+        column = num[points]
+        den = den if isinstance(den, int) else den[points]
         column = mul(column, 2) if metric == "flops" else column
-        sign = np.sign(np.asarray(mul(column, t.denominator) - t.numerator))
+        sign = np.sign(np.asarray(mul(column, t.denominator) - mul(den, t.numerator)))
         crossing = np.flatnonzero((sign[:-1] == 0) | (sign[:-1] * sign[1:] < 0))
         if crossing.size:
             lo, hi = points[crossing[0]], points[crossing[0] + 1]

@@ -31,6 +31,10 @@ Conventions:
   that pass --where (ties are all on the front; `cost.design.pareto`). Objectives are metrics
   or swept names, each minimised or maximised: `objectives="madds:min,params:max"` (the
   default: for each budget of multiply-adds, the configuration with the most parameters).
+* `latency` (seconds, with a device profile: `sweep(..., device=...)`, `cost sweep --device`) is
+  the predicted latency of `cost.latency.predict` as one more closed form (a sum of per-kernel
+  `Max` terms over 10**18), evaluated exactly like the others and rendered as a float: a column,
+  a --where name, an objective of the front (`latency:min`) and a --by metric.
 
 >>> s = sweep(cost.load("specs/shufflenet_v1.yaml"), {"g": (3, 8)})  # doctest: +SKIP
 >>> s.metrics["madds"].tolist()  # doctest: +SKIP
@@ -68,16 +72,17 @@ from cost.design.grid import (
 )
 from cost.design.pareto import DEFAULT_OBJECTIVES, Objective, pareto_front
 from cost.design.reduce import (
+    DEVICE_METRICS,
     RANK_METRICS,
     SHOWN_METRICS,
     Goal,
     Summary,
+    check_device,
     mark_front,
     top_of,
 )
 from cost.design.where import WHERE_NAMES, Filter
 from cost.design.writers import csv_header
-from cost.measures import METRICS
 
 __all__ = ["CHUNK", "DEFAULT_OBJECTIVES", "MAX_AXIS", "MAX_POINTS", "MAX_STREAM_POINTS",
            "PROGRESS_MIN", "WHERE_NAMES", "Axis", "Block", "Check", "Chunk", "ClosedForm",
@@ -92,11 +97,11 @@ PROGRESS_MIN = 4 * CHUNK  # smaller sweeps finish before a bar would help
 
 
 def _plan(spec: Any, grid: dict[str, Sequence[Any]], where: str | None, form: ClosedForm | None,
-          size: int, broadcast: bool) -> tuple[dict[str, tuple[Num, ...]], ClosedForm, Plan,
-                                               dict[str, float]]:
+          size: int, broadcast: bool, device: Any = None,
+          ) -> tuple[dict[str, tuple[Num, ...]], ClosedForm, Plan, dict[str, float]]:
     grid = check_grid(grid, MAX_STREAM_POINTS)  # sweep() holds at most MAX_POINTS of them
     if form is None:
-        form = closed_form(spec, tuple(grid))
+        form = closed_form(spec, tuple(grid), device)
     if tuple(grid) != form.names:
         raise SweepError("the grid names differ from the closed form's: "
                          f"{', '.join(grid)} vs {', '.join(form.names)}")
@@ -156,7 +161,7 @@ class Sweep:
 
     form: ClosedForm
     grid: dict[str, tuple[Num, ...]]
-    metrics: dict[str, np.ndarray]  # madds, params, mem_read, mem_write; 0 where invalid
+    metrics: dict[str, np.ndarray]  # madds, params, mem_read, mem_write (latency); 0: invalid
     dens: dict[str, np.ndarray | None]  # denominators where a metric is not whole (rare)
     reason: np.ndarray  # int32 code into `reasons`; 0 = valid
     reasons: list[str]
@@ -201,6 +206,13 @@ class Sweep:
         """madds / mem per point as float64 (NaN where invalid)."""
         return self.block().intensity()
 
+    def latency(self) -> np.ndarray:
+        """Predicted latency in seconds per point as float64 (NaN where invalid; needs a
+        device: `sweep(..., device=...)`)."""
+        if "latency" not in self.metrics:
+            raise SweepError("no latency in this sweep", hint="give a device profile: --device")
+        return self.block().latency()
+
     def indices(self, name: str) -> np.ndarray:
         """Per point: the index of its value of `name` in grid[name]."""
         axis = list(self.grid).index(name)
@@ -217,7 +229,8 @@ class Sweep:
 
     def frame(self, rows: str = "kept"):  # -> pandas.DataFrame (pandas imported late)
         """One row per point ("kept": passing --where; "all"): bindings, madds, params, mem,
-        intensity, valid, reason, pareto. Metrics are nullable integers (<NA> where invalid)."""
+        intensity, valid, reason, pareto (and latency in seconds, with a device profile).
+        Metrics are nullable integers (<NA> where invalid)."""
         return frame(self.rows(rows), self.grid, self.reasons)
 
     def summary(self) -> dict[str, Any]:
@@ -246,15 +259,17 @@ def frame(block: Block, grid: dict[str, tuple], reasons: Sequence[str]):  # -> D
         else:
             data[metric] = pd.Series(v, dtype=object if v.dtype == object else np.float64
                                      ).where(valid)
-    for name in ("intensity", "valid", "reason", "pareto"):
-        data[name] = cols[name]
+    for name in ("intensity", "valid", "reason", "pareto", *DEVICE_METRICS):
+        if name in cols:
+            data[name] = cols[name]
     return pd.DataFrame(data)
 
 
 def sweep(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = None,
           progress: bool | None = False, form: ClosedForm | None = None,
           broadcast: bool = True, chunk: int = CHUNK, workers: int | None = 1,
-          scheduler: Any = None, objectives: str | Sequence[Objective] | None = None) -> Sweep:
+          scheduler: Any = None, objectives: str | Sequence[Objective] | None = None,
+          device: Any = None) -> Sweep:
     """Evaluate `spec` at every point of the grid and keep every point (see the module doc).
 
     `progress`: None shows a tqdm bar on a terminal for large sweeps, False never.
@@ -263,10 +278,11 @@ def sweep(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = None
     results, slower; for benchmarks). `chunk`: points per chunk. `workers`: processes (None:
     every core); `scheduler`: a Dask scheduler address (or Client/LocalCluster address).
     `objectives`: the front's, e.g. "madds:min,params:max" (None: that default).
+    `device`: a `cost.latency.Device`; adds the predicted `latency` (seconds) to the metrics.
     """
-    _early_goal(objectives, grid)
-    grid, form, plan, seconds = _plan(spec, grid, where, form, chunk, broadcast)
-    goal = Goal.of(objectives, grid)
+    _early_goal(objectives, grid, device or form)
+    grid, form, plan, seconds = _plan(spec, grid, where, form, chunk, broadcast, device)
+    goal = Goal.of(objectives, grid, form.totals)
     n = plan.layout.points
     if n > MAX_POINTS:
         raise SweepError(f"the grid has {n:,} points; the limit is {MAX_POINTS:,}",
@@ -274,14 +290,15 @@ def sweep(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = None
     start = time.perf_counter()
     reason = np.zeros(n, np.int32)
     kept = np.ones(n, bool)
-    metrics: dict[str, np.ndarray] = {m: np.zeros(n, np.int64) for m in METRICS}
-    dens: dict[str, np.ndarray | None] = dict.fromkeys(METRICS)
+    names = tuple(plan.totals)  # METRICS, and latency with a device profile
+    metrics: dict[str, np.ndarray] = {m: np.zeros(n, np.int64) for m in names}
+    dens: dict[str, np.ndarray | None] = dict.fromkeys(names)
     with backend(plan, workers, scheduler) as run, _Bar(_progress(n, progress)) as bar:
         for points, block in run.map("block", range(plan.layout.count)):
             at = slice(int(block.index[0]), int(block.index[-1]) + 1)
             reason[at] = block.reason
             kept[at] = block.kept
-            for m in METRICS:
+            for m in names:
                 if block.nums[m].dtype == object and metrics[m].dtype != object:
                     metrics[m] = metrics[m].astype(object)
                 metrics[m][at] = block.nums[m]
@@ -299,9 +316,15 @@ def sweep(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = None
     return result
 
 
-def _early_goal(objectives: Any, grid: Any) -> None:
-    """Check the objectives against the grid's names before the walk (a mistake costs nothing)."""
-    Goal.of(objectives, {str(name): () for name in grid} if isinstance(grid, dict) else {})
+def _early_goal(objectives: Any, grid: Any, device: Any = None) -> None:
+    """Check the objectives against the grid's names before the walk (a mistake costs nothing);
+    `device`: a device profile, or a closed form (latency is known where it has one)."""
+    if isinstance(device, ClosedForm):
+        metrics: Any = device.totals
+    else:
+        metrics = DEVICE_METRICS if device is not None else ()
+    Goal.of(objectives, {str(name): () for name in grid} if isinstance(grid, dict) else {},
+            metrics)
 
 
 def pareto_mask(result: Sweep, goal: Goal | None = None) -> np.ndarray:
@@ -368,10 +391,11 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
            workers: int | None = 1, scheduler: Any = None, pareto: bool = False,
            top: int | None = None, by: str = "madds", output: str | os.PathLike | None = None,
            out: IO[str] | None = None, progress: bool | None = False,
-           objectives: str | Sequence[Objective] | None = None) -> Reduced:
+           objectives: str | Sequence[Objective] | None = None, device: Any = None) -> Reduced:
     """Evaluate `spec` over the grid chunk by chunk and reduce as it goes (see the module doc).
 
     `objectives`: the front's, e.g. "madds:min,params:max" (None: that default).
+    `device`: a `cost.latency.Device`; adds the predicted `latency` (seconds) to the metrics.
     `pareto`: show only the front's points; `top`: only the first `top` points by `by` (a
     metric; `-metric` for greatest first); both: the top of the front. `output`: write the
     rows (every kept point, or those shown) to FILE.csv or FILE.parquet, atomically. `out`:
@@ -389,9 +413,12 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
     rank = parse_rank(by) if top is not None else None
     if top is not None and top < 1:
         raise SweepError(f"--top {top}: give 1 or more")
-    _early_goal(objectives, grid)
-    grid, form, plan, seconds = _plan(spec, grid, where, form, chunk, broadcast)
-    goal = Goal.of(objectives, grid)
+    _early_goal(objectives, grid, device or form)
+    if rank is not None:
+        check_device(rank[0], form.totals if form is not None else
+                     DEVICE_METRICS if device is not None else (), f"--by {by!r}")
+    grid, form, plan, seconds = _plan(spec, grid, where, form, chunk, broadcast, device)
+    goal = Goal.of(objectives, grid, form.totals)
     n, count = plan.layout.points, plan.layout.count
     every_row = (output is not None or out is not None) and not pareto and top is None
     start = time.perf_counter()
@@ -421,7 +448,7 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
             if output is not None:
                 _write(output, kind, plan, totals, payloads(kind))
             else:
-                out.write(csv_header(grid))
+                out.write(csv_header(grid, plan.totals))
                 for text in payloads("csv"):
                     out.write(text)
             seconds["write"] = time.perf_counter() - start
@@ -433,7 +460,7 @@ def stream(spec: Any, grid: dict[str, Sequence[Any]], *, where: str | None = Non
                    else arrow_table(shown, grid, plan.reasons, totals.kinds))
             _write(output, kind, plan, totals, [one])
         elif out is not None:
-            out.write(csv_header(grid) + csv_rows(shown, grid, plan.reasons))
+            out.write(csv_header(grid, plan.totals) + csv_rows(shown, grid, plan.reasons))
     return Reduced(form, grid, plan.reasons, totals, front, shown, where, output, seconds, goal)
 
 
@@ -463,7 +490,7 @@ def _write(path: Path, kind: str, plan: Plan, totals: Summary, payloads: Any) ->
     try:
         if kind == "csv":
             with open(tmp, "w", encoding="utf-8", newline="") as f:
-                f.write(csv_header(plan.grid))
+                f.write(csv_header(plan.grid, plan.totals))
                 for text in payloads:
                     f.write(text)
         else:
@@ -471,7 +498,8 @@ def _write(path: Path, kind: str, plan: Plan, totals: Summary, payloads: Any) ->
 
             from cost.design.writers import arrow_schema
 
-            with pq.ParquetWriter(tmp, arrow_schema(plan.grid, totals.kinds)) as writer:
+            schema = arrow_schema(plan.grid, totals.kinds, plan.totals)
+            with pq.ParquetWriter(tmp, schema) as writer:
                 for table in payloads:
                     if table.num_rows:
                         writer.write_table(table)

@@ -5,6 +5,7 @@ The condition is parsed with the allow-listed expression language (`cost.spec.ex
 `cost.design.vectorize` where it is evaluated (a `Filter` pickles as its sympy condition; each
 worker compiles it once). A condition that names a metric is not true at an invalid point, so
 those rows are dropped; a condition on the swept names only keeps invalid rows that match it.
+`latency` (seconds) is a name where the sweep has a device profile (`ClosedForm.device`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from cost.design.chunks import Chunk
     from cost.design.closed_form import ClosedForm
 
-WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity")
+WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity", "latency")
+NEEDS_DEVICE = "add --device device.yaml (written by cost calibrate)"
 
 
 def user_names(text: str) -> str:
@@ -49,6 +51,9 @@ class Filter:
             raise SweepError(f"unknown name {unknown[0]!r} in --where {text!r}",
                              hint=did_you_mean(unknown[0], [*known, *constants]))
         self.uses_metrics = bool(expr.names & set(WHERE_NAMES))
+        if "latency" in expr.names and "latency" not in form.totals:
+            raise SweepError(f"--where {text!r} names latency, which needs a device profile",
+                             hint=NEEDS_DEVICE)
         try:
             condition = s.sympify(expr.evaluate({**known, **constants}))
         except SpecError as e:
@@ -73,7 +78,8 @@ class Filter:
     def node(self) -> Node | bool:
         if self._node is None:
             variables = {self.symbols[m]: None for m in ("madds", "params", "mem_read",
-                                                         "mem_write", "mem", "intensity")}
+                                                         "mem_write", "mem", "intensity",
+                                                         "latency")}
             variables |= {self.names[n]: den for n, den in self.dens.items()}
             definitions = {self.symbols["flops"]: 2 * self.symbols["madds"]}
             self._node = Compiler(variables, definitions).condition(self.condition)

@@ -2,7 +2,8 @@
 the workers (`cost.design.reduce`) and appended by `cost.design.sweep`. Values stay data: exact
 binding values (`cost.symbolic.decimal_text`: `0.25`, or `1/3` where no short decimal is exact),
 integer metrics (blank or null where the point is invalid), intensity as a float, true/false
-flags. The text tables and JSON of a sweep are `cost.render.sweep`.
+flags; with a device profile, a last column `latency` (predicted seconds, a float). The text
+tables and JSON of a sweep are `cost.render.sweep`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ import numpy as np
 from cost.symbolic import decimal_text
 
 COLUMNS = ("madds", "params", "mem", "intensity", "valid", "reason", "pareto")
+EXTRA = ("latency",)  # after COLUMNS where the sweep has it (a device profile)
 
 
-def csv_header(grid: dict[str, tuple]) -> str:
-    """The CSV header line: the swept names, then `COLUMNS`."""
-    return ",".join([*grid, *COLUMNS]) + "\n"
+def extra_columns(metrics: Any) -> tuple[str, ...]:
+    """The columns of `EXTRA` among `metrics` (a closed form's totals, a block's nums)."""
+    return tuple(c for c in EXTRA if c in metrics)
+
+
+def csv_header(grid: dict[str, tuple], metrics: Any = ()) -> str:
+    """The CSV header line: the swept names, then `COLUMNS`, then the `EXTRA` of `metrics`."""
+    return ",".join([*grid, *COLUMNS, *extra_columns(metrics)]) + "\n"
 
 
 def _text(values: tuple) -> np.ndarray:
@@ -60,6 +67,9 @@ def csv_rows(block: Any, grid: dict[str, tuple], reasons: list[str]) -> str:
     quoted = np.array([_csv_field(r) for r in reasons], dtype=object)
     fields.append(quoted[block.reason])
     fields.append(np.where(cols["pareto"], "true", "false").astype(object))
+    if "latency" in cols:
+        fields.append(np.array(["" if v != v else repr(v) for v in cols["latency"].tolist()],
+                               dtype=object))
     return "\n".join(map(",".join, zip(*(f.tolist() for f in fields), strict=True))) + "\n"
 
 
@@ -71,10 +81,11 @@ def _binding_type(values: tuple) -> str:
     return "string"
 
 
-def arrow_schema(grid: dict[str, tuple], kinds: dict[str, str]) -> Any:
+def arrow_schema(grid: dict[str, tuple], kinds: dict[str, str], metrics: Any = ()) -> Any:
     """Parquet columns: bindings int64 (whole), float64 (exact as floats) or string (exact text,
     e.g. 1/3); metrics int64, or string (exact text) if some value is past int64 or fractional;
-    intensity float64; valid and pareto booleans; reason string. Nulls where invalid."""
+    intensity float64; valid and pareto booleans; reason string; latency float64 (seconds) where
+    `metrics` has it. Nulls where invalid."""
     import pyarrow as pa
 
     types = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
@@ -83,6 +94,7 @@ def arrow_schema(grid: dict[str, tuple], kinds: dict[str, str]) -> Any:
                for m in ("madds", "params", "mem")]
     fields += [pa.field("intensity", pa.float64()), pa.field("valid", pa.bool_()),
                pa.field("reason", pa.string()), pa.field("pareto", pa.bool_())]
+    fields += [pa.field(c, pa.float64()) for c in extra_columns(metrics)]
     return pa.schema(fields)
 
 
@@ -93,7 +105,7 @@ def arrow_table(block: Any, grid: dict[str, tuple], reasons: list[str],
 
     from cost.design.chunks import columns
 
-    schema = arrow_schema(grid, kinds)
+    schema = arrow_schema(grid, kinds, block.nums)
     lookups = {"int64": lambda vs: np.array(vs, dtype=np.int64),
                "float64": lambda vs: np.array([float(v) for v in vs]), "string": _text}
     cols = columns(block, grid, reasons, lookup=lambda vs: np.arange(len(vs)))  # positions
@@ -113,4 +125,6 @@ def arrow_table(block: Any, grid: dict[str, tuple], reasons: list[str],
     arrays.append(pa.array(valid, type=pa.bool_()))
     arrays.append(pa.array(cols["reason"].tolist(), type=pa.string()))
     arrays.append(pa.array(cols["pareto"], type=pa.bool_()))
+    arrays += [pa.array(cols[c], type=pa.float64(), mask=~valid)
+               for c in extra_columns(block.nums)]
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -47,7 +47,7 @@ def export(p: Any, to: str, out: str | Path, seed: int = 0) -> Path:
         if to == "torch":
             torch.save(net, tmp)
         else:
-            _onnx_shuffles(net)
+            onnx_exportable(net)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
@@ -70,9 +70,10 @@ def export(p: Any, to: str, out: str | Path, seed: int = 0) -> Path:
     return out
 
 
-def _onnx_shuffles(net: Any) -> None:
-    """nn.ChannelShuffle has no ONNX export: the same reshape-transpose-reshape written out
-    (what `cost import` reads back as channel_shuffle)."""
+def onnx_exportable(net: Any) -> Any:
+    """`net` with what the TorchScript ONNX exporter cannot translate swapped for an equivalent:
+    nn.ChannelShuffle has no ONNX export, so the same reshape-transpose-reshape written out
+    (what `cost import` reads back as channel_shuffle). Also used by `cost.bench`."""
     import torch
     from torch import nn
 
@@ -89,3 +90,4 @@ def _onnx_shuffles(net: Any) -> None:
     for i, layer in enumerate(net.layers):
         if isinstance(layer, nn.ChannelShuffle):
             net.layers[i] = Shuffle(layer.groups)
+    return net

@@ -11,6 +11,13 @@ model ranks the rows inversely to their speed: rho(speed, mem) near -1. When the
 series are all equal their ranks are all tied and rho is undefined (None): FLOPs cannot order the
 rows at all. Per table, the mean over its series (undefined ones left out, and counted).
 
+Measured here (`measure`, `cost guidelines --experiments --measure`): the networks of the paper's
+ARM/CPU rows are built and timed on this machine (`cost.bench`), giving one more platform,
+"here", with its speeds in images/s (batch 1), and, with a device profile, their predicted
+latency; rho(speed, predicted latency) then says how well the latency model ranks them. A
+guideline *holds here* when the row the paper recommends (`FAVOURED`) is the fastest of its
+series in most of the measured series.
+
 Spearman's rho is Pearson's correlation of the ranks, ties given their average rank (the usual
 definition, as scipy.stats.spearmanr); it is computed with pandas and numpy.
 
@@ -40,6 +47,13 @@ TABLE_TITLES = {
     3: "Table 3 (G3): fragments in series and in parallel at fixed FLOPs",
     4: "Table 4 (G4): ResNet bottleneck without ReLU / shortcut",
 }
+FAVOURED = {  # the row each guideline says should be fastest
+    1: "c1:c2 = 1:1",  # G1: equal channel width minimizes memory access
+    2: "g = 1",  # G2: excessive group convolution increases memory access
+    3: "1-fragment",  # G3: network fragmentation reduces parallelism
+    4: "ReLU no, shortcut no",  # G4: element-wise operations are non-negligible
+}
+HERE = "here"  # the platform name of rows measured on this machine
 
 
 def spearman(x: list[Any], y: list[Any]) -> float | None:
@@ -72,6 +86,9 @@ class Row:
     source: str
     madds: int
     mem: int
+    seconds: float | None = None  # measured here: median latency (s)
+    spread: float | None = None  # measured here: IQR / median
+    predicted: float | None = None  # predicted latency (s) on a device profile
 
     @property
     def series(self) -> tuple[int, str, str]:
@@ -92,6 +109,17 @@ class Series:
     @property
     def rho_madds(self) -> float | None:
         return spearman([r.speed for r in self.rows], [r.madds for r in self.rows])
+
+    @property
+    def rho_latency(self) -> float | None:
+        """rho(speed, predicted latency): None without predictions."""
+        if any(r.predicted is None for r in self.rows):
+            return None
+        return spearman([r.speed for r in self.rows], [r.predicted for r in self.rows])
+
+    @property
+    def fastest(self) -> str:
+        return max(self.rows, key=lambda r: r.speed).row
 
 
 @cache
@@ -134,11 +162,57 @@ def table_summary(all_series: list[Series]) -> dict[int, dict[str, Any]]:
     for table in sorted({s.table for s in all_series}):
         these = [s for s in all_series if s.table == table]
         entry: dict[str, Any] = {"series": len(these)}
-        for key in ("mem", "madds"):
+        for key in ("mem", "madds", "latency"):
             values = [v for s in these if (v := getattr(s, f"rho_{key}")) is not None]
             entry[f"rho_{key}"] = sum(values) / len(values) if values else None
             entry[f"defined_{key}"] = len(values)
         out[table] = entry
+    return out
+
+
+def measure(all_rows: list[Row], *, runtime: str = "onnxruntime", threads: int = 1,
+            repeat: int = 10, device: Any = None, clock: str = "wall",
+            platforms: tuple[str, ...] = ("ARM", "CPU")) -> list[Row]:
+    """The networks of the paper's rows on `platforms`, built and measured on this machine:
+    rows of platform "here" with speed = 1 / median latency (images/s at batch 1)."""
+    from cost.bench.bench import bench
+    from cost.engine.profile import profile
+    from cost.spec import load
+
+    out = []
+    for r in all_rows:
+        if r.platform not in platforms:
+            continue
+        p = profile(load(SPECS / r.spec, preset=r.preset, **r.bind))
+        stats = bench(p, runtime, threads, repeat=repeat, nodes=False, clock=clock).stats
+        predicted = None
+        if device is not None:
+            from cost.latency.predict import latency
+
+            predicted = float(latency(p, device))
+        out.append(Row(r.table, HERE, r.column, r.row, r.spec, r.preset, r.bind,
+                       1 / stats.median, "images/s", f"measured here ({runtime}, {threads} "
+                       f"thread(s), median of {repeat})", r.madds, r.mem, stats.median,
+                       stats.spread, predicted))
+    return out
+
+
+def verdicts(all_rows: list[Row], platform: str = HERE) -> dict[int, dict[str, Any]]:
+    """Per table, on `platform`: whether the guideline holds (its favoured row is the fastest in
+    most series), and which of mem, madds and predicted latency ranks the speeds best (the most
+    negative mean rho)."""
+    out: dict[int, dict[str, Any]] = {}
+    mine = [s for s in series(all_rows) if s.platform == platform]
+    summary = table_summary(mine)
+    for table, entry in summary.items():
+        these = [s for s in mine if s.table == table]
+        wins = sum(s.fastest == FAVOURED[table] for s in these)
+        ranked = {k: entry[f"rho_{k}"] for k in ("mem", "madds", "latency")
+                  if entry[f"rho_{k}"] is not None}
+        out[table] = {"guideline": f"G{table}", "favoured": FAVOURED[table],
+                      "fastest_in": wins, "series": len(these), "holds": wins * 2 > len(these),
+                      "best_ranking": min(ranked, key=ranked.get) if ranked else None,
+                      **{f"rho_{k}": v for k, v in ranked.items()}}
     return out
 
 
@@ -149,9 +223,16 @@ def to_dict(all_rows: list[Row]) -> dict[str, Any]:
         "rows": [{"table": r.table, "platform": r.platform, "column": r.column, "row": r.row,
                   "spec": f"specs/guidelines/{r.spec}", "preset": r.preset,
                   "bind": dict(r.bind), "madds": r.madds,
-                  "mem": r.mem, "speed": r.speed, "unit": r.unit, "source": r.source}
+                  "mem": r.mem, "speed": r.speed, "unit": r.unit, "source": r.source,
+                  **({"seconds": r.seconds, "spread": r.spread} if r.seconds is not None
+                     else {}),
+                  **({"predicted_seconds": r.predicted} if r.predicted is not None else {})}
                  for r in all_rows],
         "series": [{"table": s.table, "platform": s.platform, "column": s.column,
-                    "rho_mem": s.rho_mem, "rho_madds": s.rho_madds} for s in all_series],
+                    "rho_mem": s.rho_mem, "rho_madds": s.rho_madds,
+                    **({"rho_latency": s.rho_latency} if s.rho_latency is not None else {})}
+                   for s in all_series],
         "tables": {str(k): v for k, v in table_summary(all_series).items()},
+        **({"verdicts_here": {str(k): v for k, v in verdicts(all_rows).items()}}
+           if any(r.platform == HERE for r in all_rows) else {}),
     }

@@ -34,11 +34,11 @@ if TYPE_CHECKING:
 
     from cost.spec.parse import Accuracy
 
-X_METRICS = ("madds", "params", "mem")
+X_METRICS = ("madds", "params", "mem", "latency")  # latency: predicted, needs a device
 OWN = " (yours)"  # ends the family name of a user's spec drawn with its own accuracy
 ROW_COLUMNS = ("family", "model", "label", "source", "top1", "reported_mflops", "madds",
                "madds_dev_pct", "params_m", "params", "params_dev_pct", "mem", "spec", "preset",
-               "bind", "status", "convention")
+               "bind", "status", "convention", "latency")
 
 
 def headline_rows(data: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -166,8 +166,10 @@ def _bind_text(bind: dict[str, Any]) -> str:
     return ";".join(f"{k}={v}" for k, v in bind.items())
 
 
-def own_rows(arg: str | Path, entries: Sequence[Accuracy]) -> list[dict[str, Any]]:
-    """Rows of the family "NAME (yours)": the given accuracies at what cost computes."""
+def own_rows(arg: str | Path, entries: Sequence[Accuracy],
+             device: Any = None) -> list[dict[str, Any]]:
+    """Rows of the family "NAME (yours)": the given accuracies at what cost computes (and the
+    predicted latency with a `device`)."""
     from cost.spec.parse import read_spec
 
     path = Path(arg)
@@ -188,15 +190,20 @@ def own_rows(arg: str | Path, entries: Sequence[Accuracy]) -> list[dict[str, Any
             row["status"] = f"error: {where}{e}".splitlines()[0]
         else:
             row.update(status="ok", madds=total.madds, params=total.params, mem=total.mem)
+            if device is not None:
+                row["latency"] = _latency(Variant(str(path.resolve()), a.preset or "", bind),
+                                          device)
         out.append(row)
     return sorted(out, key=lambda r: (r["madds"] is None, r["madds"] or 0))
 
 
 def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = (), *,
                   data: pd.DataFrame | None = None, root: Path | None = None,
-                  accuracy: Sequence[tuple[str, Accuracy]] = ()) -> pd.DataFrame:
+                  accuracy: Sequence[tuple[str, Accuracy]] = (),
+                  device: Any = None) -> pd.DataFrame:
     """Headline rows of the chosen families with computed madds, params, mem and deviations,
-    then the rows of your own specs (`accuracy`: an accuracy table's pairs, `read_accuracy`).
+    then the rows of your own specs (`accuracy`: an accuracy table's pairs, `read_accuracy`);
+    with a `device` (`cost.latency.Device`) also the predicted latency in seconds.
 
     `status`: "ok", "no spec" (not linked), "missing specs/…" or "error: …" (computed columns
     are then None). Rows are in family order, then by reported cost.
@@ -226,6 +233,9 @@ def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = ()
                     else:
                         row.update(status="ok", madds=total.madds, params=total.params,
                                    mem=total.mem)
+                        if device is not None:
+                            row["latency"] = _latency(Variant(str(path.resolve()), r.preset,
+                                                              r.bind), device)
                         if r.reported_mflops == r.reported_mflops:  # not NaN
                             row["madds_dev_pct"] = deviation_pct(total.madds, r.reported_mflops,
                                                                  10**6)
@@ -234,9 +244,19 @@ def frontier_rows(specs: Sequence[str | Path] = (), families: Sequence[str] = ()
                                                                   10**6)
             out.append(row)
     for arg, entries in own.items():
-        out += own_rows(arg, entries)
+        out += own_rows(arg, entries, device)
     return pd.DataFrame({c: pd.Series([row.get(c) for row in out], dtype=object)
                          for c in ROW_COLUMNS}).infer_objects()
+
+
+def _latency(variant: Variant, device: Any) -> float:
+    from cost.engine.profile import profile
+    from cost.latency.predict import latency
+    from cost.papers.zoo import parse_bind
+    from cost.spec import load
+
+    spec = load(variant.path(), preset=variant.preset or None, **parse_bind(variant.bind))
+    return float(latency(profile(spec), device))
 
 
 def pareto(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -113,6 +113,37 @@ def percent(share: Any, digits: int = 1) -> str:
     return format(float(share), f".{digits}%")
 
 
+def duration(seconds: Any) -> str:
+    """A time in seconds with 3 significant figures and a unit: s, ms, µs or ns.
+
+    >>> duration(0.0037017), duration(1.25e-5), duration(2), duration(0)
+    ('3.70 ms', '12.5 µs', '2.00 s', '0 s')
+    """
+    v = float(seconds)
+    if v == 0:
+        return "0 s"
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if abs(v) >= scale * 0.9995:
+            return f"{v / scale:#.3g} {unit}".replace(". ", " ")
+    return f"{v / 1e-9:#.3g} ns".replace(". ", " ")
+
+
+def rate(v: Any, unit: str) -> str:
+    """A rate with 3 significant figures and T/G/M (a device's peak, its bandwidth); "-" for an
+    unbounded one.
+
+    >>> rate(2.5e10, "madd/s"), rate(1.234e9, "B/s"), rate(512, "B/s"), rate(math.inf, "B/s")
+    ('25 Gmadd/s', '1.23 GB/s', '512 B/s', '-')
+    """
+    v = float(v)
+    if math.isinf(v):
+        return "-"
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M")):
+        if v >= scale:
+            return f"{v / scale:.3g} {prefix}{unit}"
+    return f"{v:.3g} {unit}"
+
+
 def shape_text(shape: Any) -> str:
     """A shape as [1, 24, 112, 112]; several shapes (a list of shapes) separated by spaces."""
     if shape and isinstance(shape[0], (list, tuple)):

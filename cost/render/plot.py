@@ -74,6 +74,7 @@ AXIS = {  # x metric -> (axis title, what the hollow markers are)
     "madds": "Compute: multiply-adds (log scale) — the papers' “MFLOPs”",
     "params": "Parameters (log scale), computed by cost: all learnable, BN included",
     "mem": "Memory access cost (elements, log scale) — ShuffleNet V2's “MAC”",
+    "latency": "Predicted latency (ms, log scale) on the calibrated device",
 }
 NOTE = {
     "madds": "filled: figure as reported (paper, else official release) · hollow: computed by "
@@ -84,6 +85,8 @@ NOTE = {
     "mem": "computed by cost from the bundled specs: per layer, inputs and weights read + "
            "outputs written, in elements (cost.measures); no paper reports it · dashed: "
            "Pareto frontier",
+    "latency": "predicted by cost from the bundled specs and a device profile (cost calibrate; "
+               "per fused kernel, cost.latency.predict) · dashed: Pareto frontier",
 }
 
 
@@ -109,8 +112,16 @@ def points(rows: pd.DataFrame, x: str) -> list[dict[str, Any]]:
         if reported is not None and math.isnan(reported):
             reported = None
         out.append({"family": r.family, "label": r.label, "y": float(r.top1),
-                    "reported": reported, "computed": _millions(getattr(r, x))})
+                    "reported": reported,
+                    "computed": _millis(r.latency) if x == "latency" else
+                    _millions(getattr(r, x))})
     return out
+
+
+def _millis(seconds: Any) -> float | None:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return None
+    return float(seconds) * 1e3
 
 
 def _label(point: dict[str, Any], st: Style, drawn: list[dict[str, Any]]) -> str:
@@ -158,7 +169,8 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
     if x not in X_METRICS:
         from cost.errors import SpecError
 
-        raise SpecError(f"--x {x!r} is not a metric to plot", hint="allowed: madds, params, mem")
+        raise SpecError(f"--x {x!r} is not a metric to plot",
+                        hint="allowed: " + ", ".join(X_METRICS))
     if rows is None:
         rows = frontier_rows(specs, families)
     fig = Figure(figsize=figsize)
@@ -208,7 +220,9 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
         lo, hi = min(xs_all) / 1.35, max(xs_all) * 1.35
         ax.set_xlim(lo, hi)
         ax.xaxis.set_major_locator(FixedLocator(_ticks(lo, hi)))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tick_label(v)))
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            (lambda v, _: significant(v, 6) + " ms") if x == "latency" else
+            (lambda v, _: tick_label(v))))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_ylim(min(ys_all) - 2, max(ys_all) + 2)
     ax.grid(True, which="major", color="0.9", lw=0.6, zorder=0)
@@ -216,7 +230,8 @@ def frontier(specs: Sequence[str | Path] = (), *, families: Sequence[str] = (), 
     ax.set_xlabel(AXIS[x], fontsize=10)
     ax.set_ylabel("ImageNet top-1 accuracy (%)", fontsize=10)
     ax.tick_params(labelsize=9)
-    what = {"madds": "compute", "params": "parameters", "mem": "memory access"}[x]
+    what = {"madds": "compute", "params": "parameters", "mem": "memory access",
+            "latency": "predicted latency"}[x]
     ax.set_title(f"Accuracy vs. {what}: published variants"
                  + (", reported and computed by cost" if x == "madds" else ", computed by cost"),
                  fontsize=11, loc="left")

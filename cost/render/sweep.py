@@ -4,7 +4,9 @@ Sweep rows carry the bindings, madds, params, mem, intensity, valid, reason and 
 are exact integers (blank, or null in JSON, where the point is invalid); binding values are
 exact (`0.25`, or `1/3` when no short decimal is exact: `value_text`; in JSON a number where
 a short decimal is exact, `decimal_value`); intensity (madds per element moved) has 4 significant
-figures in tables and full float precision in CSV and JSON.
+figures in tables and full float precision in CSV and JSON. With a device profile, a last
+column `latency` (predicted seconds: 3 significant figures and a unit in tables, a float in
+CSV and JSON).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from cost.design.writers import COLUMNS, csv_rows
+from cost.design.writers import COLUMNS, csv_header, csv_rows
 from cost.measures import convention_line
 from cost.render.format import (
     decimal_value,
     dumps,
+    duration,
     exact,
     fixed,
     format_count,
@@ -72,6 +75,10 @@ def summary_lines(sweep: Any) -> list[str]:
         if s[metric] is not None:
             lo, hi = s[metric]
             lines.append(f"{metric}: {format_count(lo)} to {format_count(hi)}")
+    if s.get("latency") is not None:
+        lo, hi = s["latency"]
+        lines.append(f"latency: {duration(lo)} to {duration(hi)} (predicted on "
+                     f"{sweep.form.device.name})")
     for reason, count in list(s["invalid_reasons"].items())[:5]:
         lines.append(f"invalid ({exact(count)}): {reason}")
     if len(s["invalid_reasons"]) > 5:
@@ -99,10 +106,16 @@ def render_table(sweep: Any, fmt: str = "table") -> str:
         x = cols["intensity"][i]
         row += ["" if np.isnan(x) else significant(x, 4), "yes" if cols["valid"][i] else "no",
                 cols["reason"][i], "yes" if cols["pareto"][i] else ""]
+        if "latency" in cols:
+            t = cols["latency"][i]
+            row.append("" if np.isnan(t) else duration(t))
         body.append(row)
     style = "github" if fmt == "markdown" else "simple"
-    table = tabulate(body, headers=[*names, *COLUMNS], tablefmt=style, disable_numparse=True,
-                     colalign=(*("right",) * (len(names) + 4), "left", "left", "left"))
+    extra = ("latency",) if "latency" in cols else ()
+    table = tabulate(body, headers=[*names, *COLUMNS, *extra], tablefmt=style,
+                     disable_numparse=True,
+                     colalign=(*("right",) * (len(names) + 4), "left", "left", "left",
+                               *("right",) * len(extra)))
     lines = [header(sweep), "", table, "", *summary_lines(sweep), convention_line(1)]
     if fmt == "markdown":
         return "\n".join([lines[0], "", table, "", *(f"- {x}" for x in lines[4:])])
@@ -110,9 +123,10 @@ def render_table(sweep: Any, fmt: str = "table") -> str:
 
 
 def to_csv(sweep: Any, rows: str = "kept") -> str:
-    """The header and the rows (`csv_rows`) of a sweep held in memory or reduced."""
-    return ",".join([*sweep.grid, *COLUMNS]) + "\n" + csv_rows(sweep.rows(rows), sweep.grid,
-                                                               sweep.reasons)
+    """The header and the rows (`csv_rows`) of a sweep held in memory or reduced (a last
+    column `latency` with a device profile)."""
+    return csv_header(sweep.grid, sweep.form.totals) + csv_rows(sweep.rows(rows), sweep.grid,
+                                                                sweep.reasons)
 
 
 def to_json(sweep: Any) -> str:
@@ -135,7 +149,9 @@ def to_json(sweep: Any) -> str:
              **{m: cols[m][i] for m in ("madds", "params", "mem")},
              "intensity": None if np.isnan(cols["intensity"][i]) else float(cols["intensity"][i]),
              "valid": bool(cols["valid"][i]), "reason": cols["reason"][i],
-             "pareto": bool(cols["pareto"][i])}
+             "pareto": bool(cols["pareto"][i]),
+             **({"latency": None if np.isnan(cols["latency"][i]) else float(cols["latency"][i])}
+                if "latency" in cols else {})}
             for i in range(len(cols["valid"]))
         ],
     }
@@ -193,7 +209,7 @@ def _solution_text(sol: Any, fmt: str) -> str:
         parts.append(f"preset {spec.preset}")
     if sol.fixed:
         parts.append(", ".join(f"{k}={render(v)}" for k, v in sol.fixed.items()))
-    target = exact(sol.target)
+    target = duration(sol.target) if sol.metric == "latency" else exact(sol.target)
     parts.append(f"solve {sol.metric}({sol.name}) = {target}")
     lines = [" · ".join(parts), "", f"{sol.metric}({sol.name}) = {sol.formula}"]
     lines += [f"  where {k} = {v}" for k, v in sol.where.items()]
@@ -220,7 +236,8 @@ def _solution_text(sol: Any, fmt: str) -> str:
             delta = Fraction(n.metrics[sol.metric]) - Fraction(sol.target)
             body.append([side, value_text(n.value), *(exact(n.metrics[m]) for m in
                                                        ("madds", "params", "mem")),
-                         fixed(delta, 0, sign=True, grouped=True),
+                         (("+" if delta >= 0 else "-") + duration(abs(delta)))
+                         if sol.metric == "latency" else fixed(delta, 0, sign=True, grouped=True),
                          "nearest" if n is nearest else ""])
         style = "github" if fmt == "markdown" else "simple"
         lines.append(tabulate(body, headers=["", sol.name, "madds", "params", "mem",

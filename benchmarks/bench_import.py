@@ -15,26 +15,15 @@ what is measured). Prints seconds and the ratios to the targets.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
+
+from timing import median_time
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # tests/test_tools_agree.py: fvcore run quietly
-
-
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up: imports, caches
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -76,9 +65,9 @@ def main() -> None:
         def from_onnx() -> None:
             cost.profile(load_text(spec_text(str(path))).with_bindings())
 
-        t_onnx = median_time(from_onnx, args.repeat)
-    t_torch = median_time(from_torch, args.repeat)
-    t_fvcore = median_time(fvcore, args.repeat)
+        t_onnx = median_time(from_onnx, args.repeat, warmup=True)
+    t_torch = median_time(from_torch, args.repeat, warmup=True)
+    t_fvcore = median_time(fvcore, args.repeat, warmup=True)
 
     print(f"{args.model} at 224, medians of {args.repeat} (torch threads: "
           f"{torch.get_num_threads()})")

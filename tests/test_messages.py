@@ -7,19 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_run import ROOT, V1, run
 
 import cost
-from cost.cli.main import main
-
-ROOT = Path(__file__).resolve().parent.parent
-G3 = str(ROOT / "specs" / "shufflenet_g3.yaml")
-V1 = str(ROOT / "specs" / "shufflenet_v1.yaml")
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_binding_messages() -> None:

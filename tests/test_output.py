@@ -6,22 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_run import G3, run
 
 import cost
-from cost.cli.main import main
-
-ROOT = Path(__file__).resolve().parent.parent
-G3 = str(ROOT / "specs" / "shufflenet_g3.yaml")
-V1 = str(ROOT / "specs" / "shufflenet_v1.yaml")
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_every_numeric_column_of_the_frame_is_numeric() -> None:

@@ -433,7 +433,7 @@ def test_cli_sweep_formats() -> None:
         [(3, 137_460_672, True), (5, None, False)]
     code, out, _ = run("sweep", SPEC, "--grid", "s=0.5,1/3", "--set", "g=1", "--format", "csv")
     lines = out.splitlines()
-    assert lines[0] == "s,madds,params,mem,intensity,valid,reason,pareto"
+    assert lines[0] == "s,madds,params,mem,peak_mem,intensity,valid,reason,pareto"
     assert lines[1].startswith("0.5,38517408,") and lines[2].startswith("1/3,")
     code, out, _ = run("sweep", SPEC, "--grid", "g=3", "--where", "madds > 1e9")
     assert code == 0 and "kept by --where 'madds > 1e9': 0" in out

@@ -53,6 +53,9 @@ from cost.design.pareto import DEFAULT_OBJECTIVES
 @click.option("--by", default="madds", show_default=True, metavar="METRIC",
               help="The metric --top ranks by (latency with --device); -METRIC for greatest "
                    "first, e.g. -intensity.")
+@click.option("--sort", default=None, metavar="COLUMN",
+              help="Order the shown rows by a metric (peak_mem, madds, ...; largest first) or a "
+                   "swept name.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Write the rows to FILE.csv or FILE.parquet (pyarrow: cost[parquet]) as they "
@@ -70,7 +73,7 @@ from cost.design.pareto import DEFAULT_OBJECTIVES
 @user_errors
 def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], preset: str | None,
                   where: str | None, device_path: str | None, objectives: str | None,
-                  top: int | None, by: str, fmt: str,
+                  top: int | None, by: str, sort: str | None, fmt: str,
                   output: str | None, workers: int, scheduler: str | None, chunk: int,
                   quiet: bool, report_dir: str | None) -> None:
     """Evaluate SPEC at every point of a grid of symbol values, from its closed forms.
@@ -90,7 +93,7 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     import cost
     from cost.design.execute import tune_malloc
     from cost.design.grid import MAX_POINTS, MAX_STREAM_POINTS, SweepError
-    from cost.design.sweep import parse_grid, stream, sweep
+    from cost.design.sweep import check_sort, parse_grid, stream, sweep
     from cost.render.sweep import header, render_sweep, report_lines, summary_lines
 
     tune_malloc()  # this process is ours: keep chunk temporaries in the heap
@@ -99,6 +102,12 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     if report_dir is not None and streaming:
         raise SweepError("--report shows every point: drop --top, --output and --format csv")
     grid = parse_grid(grids, MAX_STREAM_POINTS if streaming else MAX_POINTS)
+    if sort is not None:
+        check_sort(sort, grid, ("latency",) if device_path is not None else ())
+        if output is not None or (fmt == "csv" and not pareto and top is None):
+            raise SweepError("--sort orders the rows shown: with --output or --format csv "
+                             "every row streams in grid order",
+                             hint="add --top K or --pareto, or sort the file afterwards")
     loaded = cost.load(spec, preset=preset, **parse_sets(sets))
     progress = False if quiet else None
     run = {"where": where, "progress": progress, "workers": workers, "scheduler": scheduler,
@@ -111,7 +120,7 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
             path = write_report(result, report_dir)
             echo("\n".join(report_lines(result, path / "index.html")))
             return
-        echo(render_sweep(result, fmt).rstrip("\n"))
+        echo(render_sweep(result, fmt, sort).rstrip("\n"))
         return
     every_row = not pareto and top is None
     out = sys.stdout if fmt == "csv" and output is None else None
@@ -120,14 +129,14 @@ def sweep_command(spec: str, grids: tuple[str, ...], sets: tuple[str, ...], pres
     if output is not None:
         echo("\n".join([header(result), *summary_lines(result), f"output: {output}"]))
     elif not every_row:
-        echo(render_sweep(result, fmt).rstrip("\n"))
+        echo(render_sweep(result, fmt, sort).rstrip("\n"))
 
 
 @click.command("solve")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", required=True, metavar="METRIC=VALUE",
               help="The budget, e.g. madds=140e6 (metrics: madds, flops, params, mem, "
-                   "mem_read, mem_write; latency in seconds with --device).")
+                   "mem_read, mem_write, peak_mem; latency in seconds with --device).")
 @click.option("--for", "name", required=True, metavar="SYMBOL",
               help="The symbol or let to solve for (e.g. c, s, r).")
 @binding_options

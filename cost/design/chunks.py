@@ -232,7 +232,7 @@ def columns(block: Block, grid: dict[str, tuple], reasons: Sequence[str],
     out: dict[str, np.ndarray] = {name: lookup(values)[pos] for (name, values), pos in
                                   zip(grid.items(), positions, strict=True)}
     valid = block.valid
-    for metric in ("madds", "params", "mem"):
+    for metric in ("madds", "params", "mem", "peak_mem"):  # writers.INT_COLUMNS
         out[metric] = block.number(metric)
     out["intensity"] = block.intensity()
     out["valid"] = valid

@@ -100,6 +100,7 @@ def closed_form(spec: Spec, names: Sequence[str], device: Any = None) -> ClosedF
                 cond is s.true for _, cond in definition.args):
             tables.append((str(symbol), definition))
     totals = {m: getattr(p.total, m) for m in METRICS}
+    totals["peak_mem"] = p.peak_mem  # a sympy Max (kept whole past MAX_SIMPLIFIED_TERMS)
     if device is not None:
         from cost.latency.predict import latency
 

@@ -34,9 +34,9 @@ from cost.design.pareto import Objective, pareto_front, parse_objectives
 from cost.errors import OptionError
 from cost.measures import METRICS
 
-SHOWN_METRICS = ("madds", "params", "mem")  # the summary's ranges and the rows' metrics
-RANK_METRICS = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity",
-                "latency")
+SHOWN_METRICS = ("madds", "params", "mem", "peak_mem")  # the summary's ranges and the rows' metrics
+RANK_METRICS = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "peak_mem",
+                "intensity", "latency")
 # what a front can minimise or maximise, besides the swept names (peak_mem where the sweep has it)
 OBJECTIVE_METRICS = tuple(dict.fromkeys((*RANK_METRICS, *METRICS)))
 DEVICE_METRICS = ("latency",)  # only where the sweep has a device profile (totals["latency"])

@@ -39,9 +39,9 @@ from cost.errors import CostError, SpecError, did_you_mean
 from cost.spec.parse import Spec
 from cost.symbolic import render, sp
 
-TARGETS = ("madds", "flops", "params", "mem", "mem_read", "mem_write", "latency")
+TARGETS = ("madds", "flops", "params", "mem", "mem_read", "mem_write", "peak_mem", "latency")
 MAX_WINDOW = 1 << 14  # lattice steps searched on each side of a solution, and scanned upwards
-RECORDED = ("madds", "params", "mem", "mem_read", "mem_write")
+RECORDED = ("madds", "params", "mem", "mem_read", "mem_write", "peak_mem")
 
 
 class SolveError(SpecError):

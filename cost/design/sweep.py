@@ -383,6 +383,47 @@ def parse_rank(by: str) -> tuple[str, bool]:
     return metric, by.strip().startswith("-")
 
 
+def sort_columns(grid: dict[str, Any], metrics: Any = ()) -> tuple[str, ...]:
+    """What --sort orders a sweep's table by: the metrics (latency where `metrics`, the closed
+    form's totals, has it) and the swept names."""
+    return (*(m for m in RANK_METRICS if m not in DEVICE_METRICS or m in metrics), *grid)
+
+
+def check_sort(column: str, grid: dict[str, Any], metrics: Any = ()) -> str:
+    """`column` if --sort can order by it, else an OptionError naming the known columns."""
+    from cost.errors import OptionError, did_you_mean
+
+    known = sort_columns(grid, metrics)
+    if column not in known:
+        if column in DEVICE_METRICS:
+            raise OptionError(f"--sort {column}: {column} needs a device profile",
+                              hint="add --device device.yaml (written by cost calibrate)")
+        raise OptionError(f"--sort {column!r} is not a column", hint=did_you_mean(column, known))
+    return column
+
+
+def sort_block(block: Block, column: str, grid: dict[str, tuple]) -> Block:
+    """The rows of `block` ordered by `column` (a metric or a swept name), largest first; ties
+    (and invalid points, last for metrics) keep grid order."""
+    if column in grid:
+        values = grid[column]
+        rank = np.empty(len(values), np.int64)
+        rank[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+        shape = tuple(len(v) for v in grid.values())
+        positions = np.unravel_index(block.index, shape)
+        key: np.ndarray = rank[positions[list(grid).index(column)]]
+    elif column in ("intensity", *DEVICE_METRICS):
+        key = block.intensity() if column == "intensity" else block.latency()
+        key = np.where(np.isnan(key), -np.inf, key)
+    else:
+        key = block.number("madds" if column == "flops" else column)
+        key = np.where(block.valid, key, -1) if key.dtype != object else np.array(
+            [v if ok else -1 for v, ok in zip(key.tolist(), block.valid.tolist(), strict=True)],
+            dtype=object)
+    order = np.argsort(-key, kind="stable")
+    return block.take(order)
+
+
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 

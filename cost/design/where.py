@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from cost.design.chunks import Chunk
     from cost.design.closed_form import ClosedForm
 
-WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "intensity", "latency")
+WHERE_NAMES = ("madds", "flops", "params", "mem_read", "mem_write", "mem", "peak_mem", "intensity",
+               "latency")
 NEEDS_DEVICE = "add --device device.yaml (written by cost calibrate)"
 
 
@@ -78,8 +79,8 @@ class Filter:
     def node(self) -> Node | bool:
         if self._node is None:
             variables = {self.symbols[m]: None for m in ("madds", "params", "mem_read",
-                                                         "mem_write", "mem", "intensity",
-                                                         "latency")}
+                                                         "mem_write", "mem", "peak_mem",
+                                                         "intensity", "latency")}
             variables |= {self.names[n]: den for n, den in self.dens.items()}
             definitions = {self.symbols["flops"]: 2 * self.symbols["madds"]}
             self._node = Compiler(variables, definitions).condition(self.condition)

@@ -1,7 +1,8 @@
 """Writers of sweep rows as data: CSV lines and Parquet (Arrow) tables, built chunk by chunk in
 the workers (`cost.design.reduce`) and appended by `cost.design.sweep`. Values stay data: exact
 binding values (`cost.symbolic.decimal_text`: `0.25`, or `1/3` where no short decimal is exact),
-integer metrics (blank or null where the point is invalid), intensity as a float, true/false
+integer metrics (madds, params, mem, peak_mem; blank or null where a point is
+invalid), intensity as a float, true/false
 flags; with a device profile, a last column `latency` (predicted seconds, a float). The text
 tables and JSON of a sweep are `cost.render.sweep`.
 """
@@ -15,7 +16,8 @@ import numpy as np
 
 from cost.symbolic import decimal_text
 
-COLUMNS = ("madds", "params", "mem", "intensity", "valid", "reason", "pareto")
+INT_COLUMNS = ("madds", "params", "mem", "peak_mem")  # exact integer metrics, in this order
+COLUMNS = (*INT_COLUMNS, "intensity", "valid", "reason", "pareto")
 EXTRA = ("latency",)  # after COLUMNS where the sweep has it (a device profile)
 
 
@@ -55,7 +57,7 @@ def csv_rows(block: Any, grid: dict[str, tuple], reasons: list[str]) -> str:
     cols = columns(block, grid, reasons, lookup=_text)
     valid = cols["valid"]
     fields = [cols[n] for n in grid]
-    for metric in ("madds", "params", "mem"):
+    for metric in INT_COLUMNS:
         v = cols[metric]
         text = (v.astype(str) if v.dtype == np.int64 else np.array(list(map(str, v.tolist()))))
         text = text.astype(object)
@@ -91,7 +93,7 @@ def arrow_schema(grid: dict[str, tuple], kinds: dict[str, str], metrics: Any = (
     types = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
     fields = [pa.field(n, types[_binding_type(v)]) for n, v in grid.items()]
     fields += [pa.field(m, pa.int64() if kinds.get(m, "int") == "int" else pa.string())
-               for m in ("madds", "params", "mem")]
+               for m in INT_COLUMNS]
     fields += [pa.field("intensity", pa.float64()), pa.field("valid", pa.bool_()),
                pa.field("reason", pa.string()), pa.field("pareto", pa.bool_())]
     fields += [pa.field(c, pa.float64()) for c in extra_columns(metrics)]
@@ -112,7 +114,7 @@ def arrow_table(block: Any, grid: dict[str, tuple], reasons: list[str],
     arrays = [pa.array(lookups[_binding_type(values)](values)[cols[name]],
                        type=schema.field(name).type) for name, values in grid.items()]
     valid = cols["valid"]
-    for metric in ("madds", "params", "mem"):
+    for metric in INT_COLUMNS:
         exact = block.exact_values(metric)
         if schema.field(metric).type == pa.int64() and exact.dtype == np.int64:
             arrays.append(pa.array(exact, type=pa.int64(), mask=~valid))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cost.design.writers import COLUMNS, csv_header, csv_rows
+from cost.design.writers import COLUMNS, INT_COLUMNS, csv_header, csv_rows
 from cost.measures import convention_line
 from cost.render.format import (
     decimal_value,
@@ -31,14 +31,25 @@ from cost.render.format import (
 from cost.symbolic import render
 
 
-def _columns(sweep: Any, rows: str = "kept") -> dict[str, np.ndarray]:
-    """Per shown point (`sweep.rows`): binding values (exact, as Python objects) and metrics
-    (ints, None where invalid), from `cost.design.chunks.columns`."""
+def _rows(sweep: Any, rows: str = "kept", sort: str | None = None) -> Any:
+    """The shown rows (`sweep.rows`), ordered by `sort` (a metric or swept name, largest first;
+    `cost.design.sweep.sort_block`) if given."""
+    block = sweep.rows(rows)
+    if sort is None:
+        return block
+    from cost.design.sweep import sort_block
+
+    return sort_block(block, sort, sweep.grid)
+
+
+def _columns(sweep: Any, rows: str = "kept", sort: str | None = None) -> dict[str, np.ndarray]:
+    """Per shown point (`sweep.rows`, sorted by `sort`): binding values (exact, as Python
+    objects) and metrics (ints, None where invalid), from `cost.design.chunks.columns`."""
     from cost.design.chunks import columns
 
-    cols = columns(sweep.rows(rows), sweep.grid, sweep.reasons)
+    cols = columns(_rows(sweep, rows, sort), sweep.grid, sweep.reasons)
     valid = cols["valid"]
-    for metric in ("madds", "params", "mem"):
+    for metric in INT_COLUMNS:
         v = cols[metric].astype(object)
         v[~valid] = None
         cols[metric] = v
@@ -71,7 +82,7 @@ def summary_lines(sweep: Any) -> list[str]:
     lines = [f"points: {exact(s['points'])} · valid: {exact(s['valid'])}"
              + (f" · kept by --where {sweep.where!r}: {exact(s['kept'])}" if sweep.where else "")
              + f" · Pareto front ({objectives_text(sweep)}): {exact(s['pareto'])}"]
-    for metric in ("madds", "params", "mem"):
+    for metric in INT_COLUMNS:
         if s[metric] is not None:
             lo, hi = s[metric]
             lines.append(f"{metric}: {format_count(lo)} to {format_count(hi)}")
@@ -91,16 +102,16 @@ def report_lines(sweep: Any, index: Any) -> list[str]:
     return [header(sweep), *summary_lines(sweep), f"report: {index} (+ sweep.csv, summary.md)"]
 
 
-def render_table(sweep: Any, fmt: str = "table") -> str:
+def render_table(sweep: Any, fmt: str = "table", sort: str | None = None) -> str:
     """Terminal table or markdown, with a header, a summary and the convention line."""
     from tabulate import tabulate
 
-    cols = _columns(sweep)
+    cols = _columns(sweep, sort=sort)
     names = list(sweep.grid)
     body = []
     for i in range(len(cols["valid"])):
         row = [value_text(cols[n][i]) for n in names]
-        for metric in ("madds", "params", "mem"):
+        for metric in INT_COLUMNS:
             v = cols[metric][i]
             row.append("" if v is None else exact(v))
         x = cols["intensity"][i]
@@ -114,7 +125,8 @@ def render_table(sweep: Any, fmt: str = "table") -> str:
     extra = ("latency",) if "latency" in cols else ()
     table = tabulate(body, headers=[*names, *COLUMNS, *extra], tablefmt=style,
                      disable_numparse=True,
-                     colalign=(*("right",) * (len(names) + 4), "left", "left", "left",
+                     colalign=(*("right",) * (len(names) + len(INT_COLUMNS) + 1),
+                                "left", "left", "left",
                                *("right",) * len(extra)))
     lines = [header(sweep), "", table, "", *summary_lines(sweep), convention_line(1)]
     if fmt == "markdown":
@@ -122,15 +134,15 @@ def render_table(sweep: Any, fmt: str = "table") -> str:
     return "\n".join(lines)
 
 
-def to_csv(sweep: Any, rows: str = "kept") -> str:
+def to_csv(sweep: Any, rows: str = "kept", sort: str | None = None) -> str:
     """The header and the rows (`csv_rows`) of a sweep held in memory or reduced (a last
     column `latency` with a device profile)."""
-    return csv_header(sweep.grid, sweep.form.totals) + csv_rows(sweep.rows(rows), sweep.grid,
-                                                                sweep.reasons)
+    return csv_header(sweep.grid, sweep.form.totals) + csv_rows(
+        _rows(sweep, rows, sort), sweep.grid, sweep.reasons)
 
 
-def to_json(sweep: Any) -> str:
-    cols = _columns(sweep)
+def to_json(sweep: Any, sort: str | None = None) -> str:
+    cols = _columns(sweep, sort=sort)
     names = list(sweep.grid)
     summary = sweep.summary()
     doc = {
@@ -146,7 +158,7 @@ def to_json(sweep: Any) -> str:
                     for k, v in summary.items()},
         "rows": [
             {**{n: decimal_value(cols[n][i]) for n in names},
-             **{m: cols[m][i] for m in ("madds", "params", "mem")},
+             **{m: cols[m][i] for m in INT_COLUMNS},
              "intensity": None if np.isnan(cols["intensity"][i]) else float(cols["intensity"][i]),
              "valid": bool(cols["valid"][i]), "reason": cols["reason"][i],
              "pareto": bool(cols["pareto"][i]),
@@ -158,12 +170,13 @@ def to_json(sweep: Any) -> str:
     return dumps(doc)
 
 
-def render_sweep(sweep: Any, fmt: str) -> str:
+def render_sweep(sweep: Any, fmt: str, sort: str | None = None) -> str:
+    """The shown rows as `fmt`, ordered by `sort` (a metric or swept name, largest first)."""
     if fmt == "json":
-        return to_json(sweep)
+        return to_json(sweep, sort)
     if fmt == "csv":
-        return to_csv(sweep)
-    return render_table(sweep, fmt)
+        return to_csv(sweep, sort=sort)
+    return render_table(sweep, fmt, sort)
 
 
 # --- solutions -----------------------------------------------------------------------------------

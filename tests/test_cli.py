@@ -209,3 +209,18 @@ def test_the_frame_is_engine_data_and_takes_extra_columns() -> None:
     df = frame(p, depth=1, extra={"thop": thop.values})
     assert list(df.columns[4:6]) == ["madds", "thop"] and df["thop"].sum() == thop.total
     assert df["madds"].sum() == p.total.madds
+
+
+def test_long_lists_are_written_compactly_with_the_same_value() -> None:
+    """A profile of 100,000 layers as JSON: one layer a line, by the C encoder, same value."""
+    from cost.render.format import COMPACT_ROWS, dumps
+
+    doc = {"name": "big", "total": {"madds": 10**20}, "layers": [
+        {"path": f"l{i}", "madds": i, "shape": [1, i]} for i in range(COMPACT_ROWS + 1)]}
+    text = dumps(doc)
+    assert json.loads(text) == doc
+    # a line a layer (10,001), and 7 line breaks around them: {, name, total {, madds, }, layers [
+    # ... ], }
+    assert text.count("\n") == (COMPACT_ROWS + 1) + 7
+    small = {"layers": doc["layers"][:3]}
+    assert dumps(small) == json.dumps(small, indent=2)

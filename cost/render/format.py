@@ -173,9 +173,28 @@ def _key(k: Any) -> Any:
     return k if k is None or isinstance(k, (str, int, float, bool)) else render(k)
 
 
+COMPACT_ROWS = 10_000  # a list this long is written one compact row a line (see `dumps`)
+
+
 def dumps(doc: Any) -> str:
-    """`doc` as JSON text, indented by 2 (`jsonable` first)."""
-    return json.dumps(jsonable(doc), indent=2)
+    """`doc` as JSON text, indented by 2 (`jsonable` first).
+
+    A top-level list of more than `COMPACT_ROWS` entries (a profile of 100,000 layers) is
+    written one entry a line, each entry compact: the same JSON value, written by the C encoder
+    (indentation falls back to Python's, 5 s for such a profile).
+    """
+    value = jsonable(doc)
+    if not isinstance(value, dict) or not any(
+            isinstance(v, list) and len(v) > COMPACT_ROWS for v in value.values()):
+        return json.dumps(value, indent=2)
+    parts = []
+    for key, v in value.items():
+        if isinstance(v, list) and len(v) > COMPACT_ROWS:
+            rows = ",\n    ".join(json.dumps(x) for x in v)
+            parts.append(f"  {json.dumps(key)}: [\n    {rows}\n  ]")
+        else:
+            parts.append(f"  {json.dumps(key)}: " + json.dumps(v, indent=2).replace("\n", "\n  "))
+    return "{\n" + ",\n".join(parts) + "\n}"
 
 
 def table_text(rows: list[list[str]], headers: list[str], style: str,

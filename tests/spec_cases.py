@@ -72,3 +72,17 @@ def smallest(path: Path, preset: str | None) -> Spec:
             continue
         return candidate
     return spec
+
+
+def numpy_and_torch(p: cost.Profile) -> tuple:
+    """(numpy forward output, torch module output) of a bound profile on one seeded input, with
+    the same weights: the end-to-end comparison of the forward-pass tests (torch imported here)."""
+    import torch
+
+    from cost.reference import forward as reference
+    from cost.reference.torch_module import to_module
+
+    x = reference.random_input(p)
+    run = reference.run(p, x)
+    with torch.no_grad():
+        return run.output, to_module(p, run.weights)(torch.from_numpy(x)).numpy()

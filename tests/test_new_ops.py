@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from spec_cases import numpy_and_torch
 
 import cost
 from cost import ops
@@ -177,13 +178,6 @@ def test_numpy_forward_agrees_with_the_engine(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NEW_SPECS, ids=[p.stem for p in NEW_SPECS])
 def test_numpy_forward_matches_torch(path: Path) -> None:
-    torch = pytest.importorskip("torch")
-    from cost.reference.torch_module import to_module
-
-    p = reference.bound(path)
-    x = reference.random_input(p)
-    run = reference.run(p, x)
-    model = to_module(p, run.weights)
-    with torch.no_grad():
-        y = model(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(run.output, y, rtol=1e-4, atol=1e-4 * float(np.abs(y).max()))
+    pytest.importorskip("torch")
+    ours, y = numpy_and_torch(reference.bound(path))
+    np.testing.assert_allclose(ours, y, rtol=1e-4, atol=1e-4 * float(np.abs(y).max()))

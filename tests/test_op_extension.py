@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from spec_cases import numpy_and_torch
 from test_conventions import (
     test_every_registered_op_has_a_rule_in_every_convention as completeness_check,
 )
@@ -154,19 +155,14 @@ def test_completeness_check_accepts_it(toy_ops: None) -> None:
 
 
 def test_numpy_forward_and_torch_module_run_it(toy_ops: None, tmp_path: Path) -> None:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from cost.reference import forward as reference
-    from cost.reference.torch_module import to_module
 
     p = toy_profile(tmp_path)
     report = reference.check(p)
     assert report.ok and report.madds_executed == MIX
-    x = reference.random_input(p)
-    run = reference.run(p, x)
-    net = to_module(p, run.weights)
-    with torch.no_grad():
-        y = net(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(run.output, y, rtol=1e-4, atol=1e-5 * float(np.abs(y).max()))
+    ours, y = numpy_and_torch(p)
+    np.testing.assert_allclose(ours, y, rtol=1e-4, atol=1e-5 * float(np.abs(y).max()))
 
 
 @pytest.mark.parametrize("n", [1, 2])

@@ -393,3 +393,117 @@ def test_measure_builds_the_papers_networks_here() -> None:
 def test_guidelines_measure_needs_experiments() -> None:
     r = CliRunner().invoke(main, ["guidelines", str(SPECS / "shufflenet_g3.yaml"), "--measure"])
     assert r.exit_code == 2 and "--experiments" in r.output
+
+
+# --- calibration: sub-models per window, the context, the random networks ----------------------
+
+
+WINDOWS = """spec: 1
+name: windows
+input: [1, 16, 14, 14]
+network:
+  - {op: conv, k: 3, pad: 1, groups: depthwise}
+  - {op: conv, k: 5, pad: 2, groups: depthwise}
+  - {op: hard_swish}
+"""
+
+
+def test_a_window_or_op_model_times_its_layers_and_the_kind_model_the_rest(tmp_path: Path
+                                                                           ) -> None:
+    from cost.latency.predict import model_key, variant_of
+
+    path = tmp_path / "windows.yaml"
+    path.write_text(WINDOWS)
+    p = cost.profile(cost.load(path))
+    base = hand_device()
+    slow = {"form": "additive", "peak": 1e9, "bandwidth": 1e9, "overhead": 7e-6}
+    d = hand_device(kinds={**{k: m.as_dict() for k, m in base.kinds.items()},
+                           "depthwise.k5": slow, "activation.hard_swish": slow})
+    dw3, dw5, act = p.layers
+    assert (variant_of(dw3), variant_of(dw5), variant_of(act)) == ("k3", "k5", None)
+    assert model_key(d.kinds, "depthwise", dw3) == "depthwise"
+    assert model_key(d.kinds, "depthwise", dw5) == "depthwise.k5"
+    assert model_key(d.kinds, "activation", act) == "activation.hard_swish"
+    pred, plain = predict(p, d), predict(p, base)
+    assert pred.kernels[0].time == plain.kernels[0].time  # the 3×3 keeps the kind's model
+    m = d.kinds["depthwise.k5"]
+    k5 = pred.kernels[1]
+    assert k5.time == (Fraction(dw5.cost.madds) / Fraction(m.peak)
+                       + Fraction(dw5.cost.mem * 4) / Fraction(m.bandwidth)
+                       + Fraction(str(m.overhead)) + Fraction(16) * 0)  # group_overhead 0
+    assert load_device(d.save(tmp_path / "d.yaml")) == d  # the keys survive a round trip
+
+
+def test_fit_gives_a_window_its_own_model_where_the_kind_model_misses_it() -> None:
+    from cost.bench.calibrate import Point, fit
+
+    points = []
+    for c, r in ((32, 56), (64, 28), (96, 28), (128, 14), (256, 14), (512, 7), (144, 56),
+                 (192, 28)):
+        for k, slow in ((3, 1), (5, 2)):  # a 5×5 kernel: twice the time per multiply-add
+            madds, nbytes = c * r * r * k * k, 4 * (2 * c * r * r + c * k * k)
+            seconds = slow * madds / 2e10 + nbytes / 5e10 + 1e-6
+            points.append(Point(f"dw{k}_{c}_{r}", "depthwise", madds, nbytes, c, seconds, 0.0,
+                                op="conv", variant=f"k{k}"))
+    models = fit(points, run_overhead=0.0)
+    assert "depthwise.k5" in models and "depthwise.k3" in models
+    for p in points:
+        model = models[f"depthwise.k{p.variant[1]}"]
+        predicted = (p.madds / model.peak + p.bytes / model.bandwidth + model.overhead
+                     + p.groups * model.group_overhead)
+        assert predicted == pytest.approx(p.seconds, rel=0.02), p.name
+
+
+def test_context_recovers_how_much_slower_memory_moves_in_a_network() -> None:
+    import random
+
+    from cost.bench.calibrate import context
+
+    rng = random.Random(3)
+    chains = []
+    for i in range(30):  # kernels: (form, compute, memory, fixed, weight bytes) alone
+        kernels = [(rng.choice(("roofline", "additive")), rng.uniform(0, 50e-6),
+                    rng.uniform(0, 50e-6), rng.uniform(1e-6, 5e-6), 0) for _ in range(40)]
+        measured = sum((max(c, 1.3 * m) if form == "roofline" else c + 1.3 * m) + 0.8 * f
+                       for form, c, m, f, _ in kernels)
+        chains.append((f"net{i}", measured, kernels))
+    found = context(chains)
+    assert found.memory == pytest.approx(1.3, abs=0.02)
+    assert found.overhead == pytest.approx(0.8, abs=0.02)
+    assert found.per_weight_byte == 0  # no weight ceiling in these data
+
+
+def test_random_networks_are_valid_seeded_and_cover_every_family(tmp_path: Path) -> None:
+    from cost.bench.synthetic import FAMILIES, networks
+
+    nets = networks(10, seed=5)
+    assert networks(10, seed=5) == nets and networks(10, seed=6) != nets
+    assert {n.name.split("_", 3)[3] for n in nets} == set(FAMILIES)
+    for n in nets:
+        body = "\n".join(f"  - {layer}" for layer in n.layers)
+        path = tmp_path / f"{n.name}.yaml"
+        path.write_text(f"spec: 1\nname: {n.name}\ninput: {list(n.input)}\nnetwork:\n{body}\n")
+        p = cost.profile(cost.load(path))
+        assert p.layers[-1].out_shapes[0] == (1, 1000)
+        assert {str(kind_of(layer)) for layer, _ in kernel_layers(p)} >= {"dense", "linear"}
+
+
+def test_calibrate_refuses_to_replace_a_file_it_did_not_write(tmp_path: Path) -> None:
+    mine = tmp_path / "notes.yaml"
+    mine.write_text("my notes\n")
+    r = CliRunner().invoke(main, ["calibrate", "-o", str(mine)])
+    assert r.exit_code == 2 and "was not written by cost" in r.output
+    assert mine.read_text() == "my notes\n"  # refused before any measuring
+
+
+def test_solve_json_gives_latency_as_seconds(device_file: Path) -> None:
+    import json
+
+    at = latency(cost.profile(cost.load(SPECS / "shufflenet_v2.yaml", r=192)),
+                 load_device(device_file))
+    r = CliRunner().invoke(main, ["solve", str(SPECS / "shufflenet_v2.yaml"), "--target",
+                                  f"latency={float(at) * 0.99}", "--for", "r", "--device",
+                                  str(device_file), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    below = json.loads(r.output)["roots"][0]["below"]
+    assert isinstance(below["latency"], float) and isinstance(below["madds"], int)

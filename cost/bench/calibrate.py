@@ -1,4 +1,5 @@
-"""Calibrate a device profile from micro-benchmarks: one small network per kernel kind and size.
+"""Calibrate a device profile from micro-benchmarks: one small network per kernel kind and size,
+and random networks for the context in which kernels run.
 
 The suite (`suite`) is a fixed list of tiny specs (pointwise, grouped, depthwise and dense convs,
 linear layers, element-wise ops, pooling, global pooling, concat, channel split and shuffle) at a
@@ -16,18 +17,26 @@ the predicted time of any helper kernel of an already fitted kind):
 
 both minimise the squared relative error; the form with the smaller one is kept (the data decide).
 Kinds without multiply-adds fit y·b + o. The per-run overhead comes from two trivial networks
-(1 and 5 tiny activations): run = t1 − (t5 − t1)/4.
+(1 and 5 tiny activations): run = t1 − (t5 − t1)/4. A subgroup of a kind that its model misses
+by more than 10% (median) gets a model of its own: per op ("activation.hard_swish") or per
+window ("depthwise.k5": onnxruntime runs 5×5 depthwise convs 1.5-2× slower per multiply-add
+than 3×3 ones; "grouped.k3" for RegNet's and ResNeXt's grouped 3×3 convs).
 
 Kernels measured alone run on data that stay in the caches from one run to the next; inside a
-network the other layers' tensors and weights have been through the caches in between. A few
-*composite* micro-benchmarks (short chains of the same kernel kinds: expand-depthwise-project
-with a shortcut, split-conv-concat-shuffle, grouped conv-shuffle-depthwise-grouped conv, dense
-3×3 stacks, a stem; none is an evaluated network) measure that, with chains of many distinct
-weights (1×1 convs on small maps, fully connected stacks, gates) beside them:
-measured ≈ sum over kernels of max(k·fitted, c·weight bytes) (+ k·overheads), fitted by a grid
-search; every kind's rates and overheads are scaled by the *context factor* k (recorded in
-`calibration`), and 1/c is the device's `weight_bandwidth`, a ceiling for weight-streaming
-kernels (fully connected layers, 1×1 convs on 1×1 maps).
+network the other layers' tensors and weights have been through the caches in between, and
+memory-bound kernels run slower (MobileNet v2's 1×1 convs: 10-70% slower inside the network
+than alone; its 3×3 depthwise and ResNet's dense convs: no slower). The *context* is measured
+on 40 random network-like architectures (`cost.bench.synthetic`: inverted residual, ShuffleNet
+v1/v2, basic residual and grouped-3×3 blocks at random widths, depths and resolutions; none is
+an evaluated network):
+
+    measured ≈ sum over kernels of max(top(compute, k·memory), c·weight bytes) + f·fixed
+
+with compute, memory and fixed the kernel's terms as fitted alone (`context`, a grid search).
+Every kind's bandwidths are divided by k (the memory context factor), its overheads multiplied
+by f (recorded under `calibration: context`), and 1/c is the device's `weight_bandwidth`, a
+ceiling for weight-streaming kernels (fully connected layers, 1×1 convs on 1×1 maps). Compute
+rates are left as measured alone.
 
 Which activations the runtime fuses into the conv before them is detected, not assumed
 (`detect_epilogues`): a conv, bn and each registered activation are built and the runtime's
@@ -49,13 +58,21 @@ from typing import Any
 import numpy as np
 
 from cost.latency.device import KINDS, Device, KindModel
-from cost.latency.predict import FUSION_RULES, groups_of, kernel_layers, kind_of
+from cost.latency.predict import (
+    FUSION_RULES,
+    groups_of,
+    kernel_layers,
+    kind_of,
+    model_key,
+    variant_of,
+)
 
 REPEAT = 7
-REPEATS = 1  # units in a row in a composite micro-benchmark (6 measured no slower per kernel)
+COMPOSITES = 40  # random networks in which the context is measured (`cost.bench.synthetic`)
+COMPOSITE_SEED = 0
 MIN_TIME = 0.005
 FIT_ORDER = ("pointwise", "grouped", "depthwise", "dense", "linear", "activation", "norm",
-             "binary", "pool", "global_pool", "gather", "scatter", "permute")
+             "global_pool", "binary", "pool", "gather", "scatter", "permute")
 
 
 @dataclass(frozen=True)
@@ -106,36 +123,54 @@ def suite(reduced: bool = False) -> list[Micro]:
                          (116, 116, 14), (232, 232, 7), (464, 1024, 7), (160, 960, 7),
                          (960, 160, 7), (32, 192, 56), (96, 24, 56), (64, 256, 56),
                          (1024, 1024, 14), (3, 64, 56), (576, 144, 1), (144, 576, 1),
-                         (16, 8, 1), (96, 24, 1), (672, 168, 1), (240, 64, 1)):
+                         (16, 8, 1), (96, 24, 1), (672, 168, 1), (240, 64, 1), (64, 128, 4),
+                         (128, 256, 4), (256, 512, 2), (48, 96, 8), (24, 48, 14)):
         add("pointwise", *_conv(cin, cout, r), f"{cin}_{cout}_{r}")
     for c, g, r in ((240, 3, 28), (480, 3, 14), (960, 3, 7), (384, 8, 28), (768, 8, 14),
                     (1536, 8, 7), (272, 4, 28), (544, 4, 14), (200, 2, 28), (400, 2, 14),
                     (800, 2, 7), (90, 2, 56), (128, 4, 56), (184, 8, 56), (360, 8, 56),
                     (60, 3, 56)):
         add("grouped", *_conv(c, c, r, 1, 1, g), f"{c}_g{g}_{r}")
+    for c, g, r in ((60, 3, 8), (120, 3, 4), (240, 3, 4), (96, 8, 8), (48, 2, 8)):  # small maps
+        add("grouped", *_conv(c, c, r, 1, 1, g), f"{c}_g{g}_{r}")
+    for c, g, r, s in ((32, 2, 56, 1), (64, 4, 28, 1), (160, 10, 14, 1), (400, 25, 7, 1),
+                       (64, 4, 56, 2), (160, 10, 28, 2), (400, 25, 14, 2), (128, 32, 56, 1),
+                       (256, 32, 28, 1), (512, 32, 14, 1), (96, 6, 28, 1), (240, 15, 14, 1),
+                       (48, 3, 56, 1), (192, 12, 7, 1)):  # 3×3, group widths 4 to 16
+        add("grouped", *_conv(c, c, r, 3, s, g), f"{c}_g{g}_{r}_k3s{s}")
     for c, r, k, s in ((16, 112, 3, 1), (32, 112, 3, 2), (64, 56, 3, 1), (96, 112, 3, 2),
                        (144, 56, 3, 1), (144, 56, 3, 2), (192, 28, 3, 1), (384, 14, 3, 1),
                        (576, 14, 3, 1), (960, 7, 3, 1), (116, 28, 3, 1), (232, 14, 3, 1),
                        (464, 7, 3, 1), (240, 28, 5, 1), (672, 14, 5, 2), (72, 56, 5, 2),
-                       (480, 14, 5, 1), (24, 56, 3, 2)):
+                       (480, 14, 5, 1), (24, 56, 3, 2), (60, 8, 3, 1), (120, 4, 3, 1),
+                       (240, 8, 3, 2), (480, 4, 3, 1), (960, 2, 3, 1), (96, 16, 3, 2),
+                       (120, 28, 5, 1), (480, 7, 5, 1), (1152, 7, 5, 1), (144, 56, 5, 2),
+                       (40, 112, 5, 2), (240, 14, 5, 2), (672, 7, 5, 1), (96, 28, 5, 1)):
         add("depthwise", *_conv(c, c, r, k, s, "depthwise", act=False), f"{c}_{r}_k{k}s{s}")
     for cin, cout, r, k, s in ((3, 24, 224, 3, 2), (3, 32, 224, 3, 2), (3, 16, 224, 3, 2),
                                (3, 64, 224, 7, 2), (3, 96, 224, 11, 4), (16, 16, 56, 3, 1),
                                (32, 32, 28, 3, 1), (64, 64, 56, 3, 1), (128, 128, 28, 3, 1),
                                (256, 256, 14, 3, 1), (512, 512, 7, 3, 1), (64, 192, 28, 3, 1),
                                (96, 256, 27, 5, 1), (48, 48, 28, 5, 1), (256, 256, 56, 3, 1),
-                               (512, 512, 28, 3, 1), (512, 512, 14, 3, 1)):
+                               (512, 512, 28, 3, 1), (512, 512, 14, 3, 1), (16, 16, 14, 3, 1),
+                               (32, 32, 7, 3, 1), (64, 64, 7, 3, 1), (128, 128, 4, 3, 1),
+                               (24, 48, 28, 3, 2), (64, 128, 14, 3, 2), (128, 256, 8, 3, 2),
+                               (256, 256, 4, 3, 1), (48, 96, 56, 3, 2)):
         add("dense", *_conv(cin, cout, r, k, s), f"{cin}_{cout}_{r}_k{k}s{s}")
     for fin, fout in ((1024, 1000), (1280, 1000), (576, 1024), (960, 1280), (2048, 1000),
                       (4096, 4096), (9216, 4096), (1536, 1000), (512, 10),
                       (4096, 1000), (4096, 2048)):
         add("linear", (1, fin), (f"{{op: linear, out: {fout}}}",), f"{fin}_{fout}")
-    for op, c, r in (("relu", 24, 112), ("relu", 64, 56), ("relu", 128, 28), ("relu", 256, 14),
-                     ("relu", 512, 7), ("relu", 32, 112), ("relu", 256, 56),
-                     ("hard_swish", 16, 112), ("hard_swish", 240, 14), ("hard_swish", 960, 7),
-                     ("hard_swish", 72, 28), ("hard_swish", 480, 14), ("sigmoid", 240, 28),
-                     ("sigmoid", 96, 1), ("sigmoid", 120, 28), ("sigmoid", 576, 7),
-                     ("hard_sigmoid", 72, 1), ("hard_sigmoid", 576, 1), ("hard_sigmoid", 96, 14)):
+    activations = (("relu", 24, 112), ("relu", 64, 56), ("relu", 128, 28), ("relu", 256, 14),
+                   ("relu", 512, 7), ("relu", 32, 112), ("relu", 256, 56),
+                   ("hard_swish", 16, 112), ("hard_swish", 240, 14), ("hard_swish", 960, 7),
+                   ("hard_swish", 72, 28), ("hard_swish", 480, 14), ("sigmoid", 240, 28),
+                   ("sigmoid", 96, 1), ("sigmoid", 120, 28), ("sigmoid", 576, 7),
+                   ("hard_sigmoid", 72, 1), ("hard_sigmoid", 576, 1), ("hard_sigmoid", 96, 14))
+    listed = {op for op, _, _ in activations}  # every other registered activation a runtime
+    activations += tuple((op, c, r) for op in activation_ops() if op not in listed  # can run
+                         for c, r in ((32, 112), (96, 56), (240, 14), (960, 7), (576, 1)))
+    for op, c, r in activations:
         add("activation", (1, c, r, r), (f"{{op: {op}}}",), f"{op}_{c}_{r}")
     for c, r in ((64, 56), (512, 7), (128, 28), (256, 14), (32, 112)):
         add("norm", (1, c, r, r), ("{op: bn}",), f"bn_{c}_{r}")
@@ -143,6 +178,9 @@ def suite(reduced: bool = False) -> list[Micro]:
                      ("add", 512, 14), ("add", 32, 28), ("add", 96, 14), ("mul", 72, 56),
                      ("mul", 480, 14), ("mul", 120, 28)):
         add("binary", (1, c, r, r), (f"{{op: {op}, in: [x, x]}}",), f"{op}_{c}_{r}")
+    for c, r in ((72, 56), (240, 14), (960, 7), (120, 28)):  # a gate: (c, r, r) × (c, 1, 1)
+        add("binary", (1, c, r, r), ("{op: global_avgpool}", "{op: mul, in: [x, prev]}"),
+            f"gate_{c}_{r}")
     for op, c, r, k, s, p in (("maxpool", 24, 112, 3, 2, 1), ("maxpool", 64, 112, 3, 2, 1),
                               ("maxpool", 192, 56, 3, 2, 1), ("maxpool", 480, 28, 3, 2, 1),
                               ("maxpool", 832, 14, 2, 2, 0), ("maxpool", 64, 224, 2, 2, 0),
@@ -189,6 +227,7 @@ class Point:
     helpers: tuple[tuple[str, int, int, int], ...] = ()  # other kernels: kind, madds, bytes, G
     kernel: float = float("nan")  # the target kernel's time, set by `fit`
     op: str = ""  # the op of the target kernel's layer
+    variant: str = ""  # its window, for a contraction (`cost.latency.predict.variant_of`)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "madds": self.madds, "bytes": self.bytes,
@@ -235,92 +274,79 @@ def measure_suite(micros: Iterable[Micro], runtime: str = "onnxruntime", threads
                         int(layer.cost.mem) * dtype_bytes, int(groups_of(layer)))
                        for layer in layers]
             target = [k for k in kernels if k[0] == micro.kind]
-            op = next((layer.op for layer in layers if str(kind_of(layer)) == micro.kind), "")
+            layer = next(layer for layer in layers if str(kind_of(layer)) == micro.kind)
             if len(target) != 1:
                 raise RuntimeError(f"micro-benchmark {micro.name}: expected one {micro.kind} "
                                    f"kernel, found {[k[0] for k in kernels]}")
             helpers = tuple(k for k in kernels if k[0] != micro.kind)
             stats = timed(p)
             points.append(Point(micro.name, micro.kind, *target[0][1:], stats.median,
-                                stats.spread, helpers, op=op))
+                                stats.spread, helpers, op=layer.op,
+                                variant=variant_of(layer) or ""))
             if progress is not None:
                 progress(micro.name)
     return points, run_overhead
 
 
-def composites(reduced: bool = False) -> list[Micro]:
-    """Chains of mixed kernels (see the module docstring), each unit repeated `REPEATS` times
-    with its own weights so that the chain's footprint, like a network's, exceeds the L2 cache;
-    never an evaluated network."""
-    n = 1 if reduced else REPEATS
-    out = []
-    sizes = ((16, 56), (32, 28)) if reduced else ((16, 56), (24, 56), (32, 28), (64, 14),
-                                                   (96, 14), (160, 7))
-    for c, r in sizes:
-        out.append(Micro(f"chain_inverted_{c}_{r}", "", (1, c, r, r), (
-            f"{{op: conv, out: {4 * c}, k: 1}}", "{op: bn}", "{op: relu6}",
-            "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}", "{op: relu6}",
-            f"{{op: conv, out: {c}, k: 1}}", "{op: bn}", "{op: add, in: [x, prev]}"), n))
-    if reduced:
-        return out
-    for c, r in ((116, 28), (232, 14), (48, 28), (176, 28)):
-        out.append(Micro(f"chain_split_{c}_{r}", "", (1, c, r, r), (
-            "{id: split, op: channel_split, parts: 2}",
-            f"{{op: conv, in: split.1, out: {c // 2}, k: 1}}", "{op: bn}", "{op: relu}",
-            "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}",
-            f"{{op: conv, out: {c // 2}, k: 1}}", "{op: bn}", "{op: relu}",
-            "{op: concat, in: [split.0, prev]}", "{op: channel_shuffle, groups: 2}"), n))
-    for c, g, r in ((240, 3, 28), (480, 3, 14), (384, 8, 14), (200, 2, 28)):
-        out.append(Micro(f"chain_grouped_{c}_g{g}_{r}", "", (1, c, r, r), (
-            f"{{op: conv, out: {c // 4}, k: 1, groups: {g}}}", "{op: bn}", "{op: relu}",
-            f"{{op: channel_shuffle, groups: {g}}}",
-            "{op: conv, k: 3, pad: 1, groups: depthwise}", "{op: bn}",
-            f"{{op: conv, out: {c}, k: 1, groups: {g}}}", "{op: bn}",
-            "{op: add, in: [x, prev]}", "{op: relu}"), n))
-    for c, r in ((32, 56), (64, 28), (128, 14), (256, 7)):
-        out.append(Micro(f"chain_dense_{c}_{r}", "", (1, c, r, r), (
-            "{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}"), 2 * n))
-    for c, r in ((96, 14), (240, 14), (576, 7), (960, 7)):
-        out.append(Micro(f"chain_gate_{c}_{r}", "", (1, c, r, r), (
-            "{op: global_avgpool}", f"{{op: conv, out: {c // 4}, k: 1, bias: true}}",
-            "{op: relu}", f"{{op: conv, out: {c}, k: 1, bias: true}}", "{op: hard_sigmoid}",
-            "{op: mul, in: [x, prev]}"), n))
-    for c, r, k in ((512, 1, 8), (1024, 1, 8), (512, 7, 6), (960, 7, 6), (256, 14, 6)):
-        out.append(Micro(f"chain_pointwise_{c}_{r}x{k}", "", (1, c, r, r),
-                         ("{op: conv, k: 1}", "{op: bn}", "{op: relu}"), k))
-    for fin, k in ((1024, 6), (2048, 4)):
-        out.append(Micro(f"chain_linear_{fin}x{k}", "", (1, fin),
-                         (f"{{op: linear, out: {fin}}}", "{op: relu}"), k))
-    out.append(Micro("chain_dense_512_7x3", "", (1, 512, 7, 7),
-                     ("{op: conv, k: 3, pad: 1}", "{op: bn}", "{op: relu}"), 3))
-    for c, r in ((24, 160), (32, 224)):
-        out.append(Micro(f"chain_stem_{c}_{r}", "", (1, 3, r, r), (
-            f"{{op: conv, out: {c}, k: 3, stride: 2, pad: 1}}", "{op: bn}", "{op: relu}",
-            "{op: maxpool, k: 3, stride: 2, pad: 1}", f"{{op: conv, out: {2 * c}, k: 1}}",
-            "{op: bn}", "{op: relu}", "{op: global_avgpool}", "{op: flatten}",
-            "{op: linear, out: 100}")))
-    return out
+def composites() -> list[Micro]:
+    """The random network-like architectures of `cost.bench.synthetic` in which the context is
+    measured; never an evaluated network."""
+    from cost.bench.synthetic import networks
+
+    return [Micro(n.name, "", n.input, n.layers)
+            for n in networks(COMPOSITES, seed=COMPOSITE_SEED)]
 
 
-def context(chains: list[tuple[str, float, list[tuple[float, float, float]]]]
-            ) -> tuple[float, float]:
-    """(k, c) minimising the squared relative error over the composites of
-    measured ≈ sum over kernels of max(k·top, c·weight bytes) + k·fixed (top, fixed: the
-    kernel's fitted terms): the context factor and the in-network seconds per weight byte (0:
-    no weight ceiling), by a grid search (k from 0.7 to 1.5, c log-spaced)."""
+@dataclass(frozen=True)
+class Context:
+    """How kernels run inside a network rather than alone: their bytes move `memory` times
+    slower (the caches are cold: other layers' tensors and weights went through them since),
+    their fixed costs are `overhead` times theirs alone, and a layer's weights stream at no
+    more than 1/`per_weight_byte` bytes/s (0: no such ceiling). Compute is unchanged."""
+
+    memory: float = 1.0
+    overhead: float = 1.0
+    per_weight_byte: float = 0.0
+
+
+def context(chains: list[tuple[str, float, list[tuple[str, float, float, float, float]]]]
+            ) -> Context:
+    """The context minimising the squared relative error over the composites of
+    measured ≈ sum over kernels of max(top(compute, k·memory), c·weight bytes) + f·fixed
+    (top: max for a roofline kind, + for an additive one; compute, memory, fixed: the kernel's
+    terms as fitted alone): k and f by a grid search (k from 0.8 to 2.5, f from 0.3 to 1.5),
+    then c (log-spaced, or no weight ceiling)."""
     t = np.array([m for _, m, _ in chains])
     width = max(len(k) for _, _, k in chains)
-    top, fixed, w = (np.zeros((len(chains), width)) for _ in range(3))
+    roof, compute, memory, fixed, w = (np.zeros((len(chains), width)) for _ in range(5))
     for i, (_, _, kernels) in enumerate(chains):
-        for j, (tp, fx, wb) in enumerate(kernels):
-            top[i, j], fixed[i, j], w[i, j] = tp, fx, wb
-    ks = np.linspace(0.7, 1.5, 81)
+        for j, (form, cp, mem, fx, wb) in enumerate(kernels):
+            roof[i, j] = form == "roofline"
+            compute[i, j], memory[i, j], fixed[i, j], w[i, j] = cp, mem, fx, wb
+    roof = roof.astype(bool)
+
+    def tops(k: float) -> np.ndarray:
+        return np.where(roof, np.maximum(compute, k * memory), compute + k * memory)
+
+    def loss(pred: np.ndarray) -> np.ndarray:
+        return (((pred - t) / t) ** 2).sum(-1)
+
+    ks, fs = np.linspace(0.8, 2.5, 86), np.linspace(0.3, 1.5, 61)
+    fixed_sum = fixed.sum(-1)
+    grid = np.array([loss(tops(k).sum(-1)[None, :] + fs[:, None] * fixed_sum) for k in ks])
+    i, j = np.unravel_index(np.argmin(grid), grid.shape)
+    k, f = float(ks[i]), float(fs[j])
     cs = np.concatenate([[0.0], np.logspace(-13, -9, 81)])
-    pred = (np.maximum(ks[:, None, None, None] * top, cs[None, :, None, None] * w)
-            + ks[:, None, None, None] * fixed).sum(-1)
-    loss = (((pred - t) / t) ** 2).sum(-1)
-    i, j = np.unravel_index(np.argmin(loss), loss.shape)
-    return float(ks[i]), float(cs[j])
+    pred = (np.maximum(tops(k)[None], cs[:, None, None] * w[None]) + f * fixed).sum(-1)
+    return Context(round(k, 4), round(f, 4), float(cs[np.argmin(loss(pred))]))
+
+
+def activation_ops() -> list[str]:
+    """The registered activations that the runtimes can run (a torch translation exists)."""
+    from cost.ops.registry import get, names
+    from cost.reference.torch_module import translates
+
+    return [name for name in names() if get(name).kind == "activation" and translates(get(name))]
 
 
 def detect_epilogues(runtime: str = "onnxruntime", threads: int = 1,
@@ -332,15 +358,10 @@ def detect_epilogues(runtime: str = "onnxruntime", threads: int = 1,
     import json
 
     from cost.bench.runtime import build
-    from cost.ops.registry import get, names
-    from cost.reference.torch_module import translates
 
     fused = []
     with tempfile.TemporaryDirectory(prefix="cost-epilogues-") as tmp:
-        for name in names():
-            op = get(name)
-            if op.kind != "activation" or not translates(op):
-                continue
+        for name in activation_ops():
             micro = Micro(f"epilogue_{name}", "", (1, 8, 4, 4),
                           ("{op: conv, out: 8, k: 1}", "{op: bn}", f"{{op: {name}}}"))
             net = build(_profile(micro, Path(tmp)), runtime, threads,
@@ -364,10 +385,10 @@ def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
                    runtime: str = "onnxruntime", threads: int = 1, *,
                    optimization: str = "extended", repeat: int = REPEAT,
                    min_time: float = MIN_TIME, clock: str = "wall",
-                   dtype_bytes: int = 4) -> list[tuple[str, float, float]]:
-    """Per composite: (name, measured time − run overhead, per kernel (fitted time without its
-    fixed part, its fixed part, its weight bytes)); composites with a kind that was not fitted
-    are left out."""
+                   dtype_bytes: int = 4) -> list[tuple[str, float, list]]:
+    """Per composite: (name, measured time − run overhead, per kernel (its model's form, and
+    its compute, memory and fixed seconds as fitted alone, its weight bytes)); composites with
+    a kind that was not fitted are left out."""
     from cost.bench.bench import measure
     from cost.bench.runtime import build
 
@@ -381,11 +402,10 @@ def measure_chains(chains: Iterable[Micro], kinds: dict[str, KindModel],
             terms = []
             for layer in layers:
                 kind = str(kind_of(layer))
-                model = kinds.get(f"{kind}.{layer.op}") or kinds[kind]
-                g = int(groups_of(layer))
-                fixed = model.overhead + model.group_overhead * g
-                total = _time(model, int(layer.cost.madds), int(layer.cost.mem) * dtype_bytes, g)
-                terms.append((total - fixed, fixed, int(layer.cost.params) * dtype_bytes))
+                model = kinds[model_key(kinds, kind, layer)]
+                parts = _parts(model, int(layer.cost.madds), int(layer.cost.mem) * dtype_bytes,
+                               int(groups_of(layer)))
+                terms.append((model.form, *parts, int(layer.cost.params) * dtype_bytes))
             net = build(p, runtime, threads, optimization=optimization)
             try:
                 t = measure(net.run, repeat=repeat, min_time=min_time, clock=clock).median
@@ -538,28 +558,46 @@ def fit(points: list[Point], run_overhead: float) -> dict[str, KindModel]:
         fits = [fit_roofline(m, y, t, g), fit_additive(m, y, t, g)]
         best = min(fits, key=lambda f: f.loss)
         models[kind] = _kind_model(best, len(mine))
-        # an op the kind's model misses by more than 15% (median, 3 points or more) gets a model
-        # of its own, "kind.op" (hard_swish and sigmoid cost more per byte than relu)
-        ops = np.array([p.op for p in mine])
-        for op in sorted(set(ops)):
-            sel = ops == op
-            if sel.sum() >= 3 and np.median(np.abs(best.errors[sel])) > 0.15:
+        # a subgroup the kind's model misses by more than 10% (median, 3 points or more) gets a
+        # model of its own: an op's, "kind.op" (hard_swish and sigmoid cost more per byte than
+        # relu), or a window's, "kind.k5" (a 5×5 depthwise conv runs another code path than a
+        # 3×3 one); `cost.latency.predict.model_key` picks it
+        for key, sel in _subgroups(mine):
+            if sel.sum() >= 3 and np.median(np.abs(best.errors[sel])) > 0.10:
                 gs = None if g is None else g[sel]
                 own = [fit_roofline(m[sel], y[sel], t[sel], gs),
                        fit_additive(m[sel], y[sel], t[sel], gs)]
-                models[f"{kind}.{op}"] = _kind_model(min(own, key=lambda f: f.loss),
-                                                     int(sel.sum()))
+                models[f"{kind}.{key}"] = _kind_model(min(own, key=lambda f: f.loss),
+                                                      int(sel.sum()))
     return models
 
 
-def _time(model: KindModel, madds: int, nbytes: int, groups: int = 1) -> float:
+def _subgroups(points: list[Point]) -> list[tuple[str, np.ndarray]]:
+    """The points of one kind split by op and by window, as (key, boolean mask) pairs; a split
+    that leaves every point in one group is no split."""
+    out = []
+    for attr in ("op", "variant"):
+        values = np.array([getattr(p, attr) for p in points])
+        if len(set(values)) > 1:
+            out += [(v, values == v) for v in sorted(set(values)) if v]
+    return out
+
+
+def _parts(model: KindModel, madds: int, nbytes: int, groups: int = 1
+           ) -> tuple[float, float, float]:
+    """(compute, memory, fixed) seconds of one kernel under `model` (see `cost.latency.device`)."""
     a = 0.0 if math.isinf(model.peak) else 1 / model.peak
     b = 0.0 if math.isinf(model.bandwidth) else 1 / model.bandwidth
     mem = b * nbytes
     if not math.isinf(model.cache):
         mem += max(0.0, nbytes - model.cache) / model.spill_bandwidth
-    top = max(a * madds, mem) if model.form == "roofline" else a * madds + mem
-    return top + model.overhead + model.group_overhead * groups
+    return a * madds, mem, model.overhead + model.group_overhead * groups
+
+
+def _time(model: KindModel, madds: int, nbytes: int, groups: int = 1) -> float:
+    compute, memory, fixed = _parts(model, madds, nbytes, groups)
+    top = max(compute, memory) if model.form == "roofline" else compute + memory
+    return top + fixed
 
 
 def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: str = "extended",
@@ -579,11 +617,11 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
                                 progress=progress)
     kinds = fit(points, run)
     epilogues = detect_epilogues(runtime, threads, optimization)
-    chains = measure_chains(composites(reduced), kinds, epilogues, run, runtime, threads,
-                            optimization=optimization, repeat=repeat, min_time=min_time,
-                            clock=clock)
-    factor, per_weight_byte = context(chains) if chains else (1.0, 0.0)
-    kinds = {k: scaled(m, factor) for k, m in kinds.items()}
+    chains = [] if reduced else measure_chains(
+        composites(), kinds, epilogues, run, runtime, threads, optimization=optimization,
+        repeat=repeat, min_time=min_time, clock=clock)
+    found = context(chains) if chains else Context()  # a reduced suite: none
+    kinds = {k: in_context(m, found) for k, m in kinds.items()}
     info = runtime_info(runtime, threads, optimization if runtime == "onnxruntime" else None)
     machine = machine_info()
     calibration = {
@@ -594,24 +632,24 @@ def calibrate(runtime: str = "onnxruntime", threads: int = 1, *, optimization: s
         "fit": "per kind: roofline max(m/peak, y/bandwidth) + overhead or additive "
                "m/peak + y/bandwidth + overhead, whichever has the smaller squared relative error",
         "composites": len(chains),
-        "context_factor": round(factor, 4),
+        "context": {"memory": found.memory, "overhead": found.overhead},
     }
-    weight_bandwidth = 1 / per_weight_byte if per_weight_byte > 0 else math.inf
+    weight_bandwidth = 1 / found.per_weight_byte if found.per_weight_byte > 0 else math.inf
     device = Device(name or f"{machine['cpu']} / {runtime} {threads}t", kinds, run, 4,
                     weight_bandwidth, FUSION_RULES, epilogues, machine, info, calibration)
     return Device.from_dict(device.as_dict()), points  # rounded as written: a YAML round trip
     #                                                     gives the same profile
 
 
-def scaled(model: KindModel, factor: float) -> KindModel:
-    """Every time of the model multiplied by `factor` (rates divided by it)."""
+def in_context(model: KindModel, found: Context) -> KindModel:
+    """The model as inside a network: bandwidths divided by `found.memory`, overheads
+    multiplied by `found.overhead`, peak unchanged."""
     import dataclasses
 
-    return dataclasses.replace(model, peak=model.peak / factor,
-                               bandwidth=model.bandwidth / factor,
-                               overhead=model.overhead * factor,
-                               group_overhead=model.group_overhead * factor,
-                               spill_bandwidth=model.spill_bandwidth / factor)
+    return dataclasses.replace(model, bandwidth=model.bandwidth / found.memory,
+                               spill_bandwidth=model.spill_bandwidth / found.memory,
+                               overhead=model.overhead * found.overhead,
+                               group_overhead=model.group_overhead * found.overhead)
 
 
 __all__ = ["KINDS", "Micro", "Point", "calibrate", "fit", "measure_suite", "suite"]

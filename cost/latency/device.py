@@ -17,6 +17,12 @@ one small product per group pays a fixed cost per group. `cache`/`spill_bandwidt
 unless the data call for them: the bytes of a kernel beyond what the caches hold come from
 memory at a lower rate, as a fully connected layer's weights do.)
 
+A kind can have sub-models keyed "kind.op" ("activation.hard_swish") or "kind.window"
+("depthwise.k5", "grouped.k3"), written by calibration where the data call for them; a layer
+takes its op's, else its window's, else its kind's (`cost.latency.predict.model_key`). The rates
+are those inside a network: calibration measures how much slower memory moves there than in a
+micro-benchmark alone and divides the bandwidths by that factor (`calibration: context`).
+
 `run_overhead` is added once per network run (the runtime's fixed cost of one call), and
 `weight_bandwidth` is one more ceiling for every kernel with weights, max(model, weight bytes /
 weight_bandwidth): in a network a layer's weights have left the caches since the previous run,
@@ -192,10 +198,10 @@ class Device:
         return yaml.safe_dump(self.as_dict(), sort_keys=False, width=100)
 
     def save(self, path: str | Path) -> Path:
+        from cost.safe_write import write_atomic
+
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_yaml())
-        tmp.replace(path)
+        write_atomic(path, self.to_yaml().encode("utf-8"), "device profile")
         return path
 
     @classmethod
@@ -208,7 +214,7 @@ class Device:
             raise DeviceError("the device profile has no 'kinds'", file=source)
         kinds = {}
         for kind, entry in kinds_doc.items():
-            if kind.split(".")[0] not in KINDS:  # "kind" or "kind.op": one op's own model
+            if kind.split(".")[0] not in KINDS:  # "kind", "kind.op" or "kind.k5" (a window)
                 raise DeviceError(f"unknown kernel kind {kind!r}", file=source,
                                   hint=did_you_mean(kind, KINDS))
             if not isinstance(entry, dict):

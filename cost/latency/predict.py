@@ -9,7 +9,9 @@ A spec's layers become kernels in two steps:
 
 Views (flatten, dropout) run no kernel. Every other kernel has a kind (`device.KINDS`), decided
 from what the ops declare (kind, weights, `is_pointwise`, `is_depthwise`, inputs and outputs), never
-from op names, and its time is its kind's model in the device profile (`cost.latency.device`):
+from op names, and its time is its kind's model in the device profile (`cost.latency.device`),
+or the model of its op ("activation.hard_swish") or of its window ("depthwise.k5") where the
+profile has one (`model_key`):
 
     t = max(m·a, y·b) + o + G·e    (roofline)      or      t = m·a + y·b + o + G·e    (additive)
 
@@ -175,6 +177,31 @@ def kind_of(layer: Layer) -> Any:
     return "permute"
 
 
+def variant_of(layer: Layer) -> str | None:
+    """A contraction's spatial window as the name of its variant ("k3", "k5", "k1x7"), None for
+    other layers and for a window that depends on a free symbol. A kind's model can have a
+    variant of its own (`model_for`): a runtime runs a 5×5 depthwise conv on another code path
+    than a 3×3 one, at a different cost per multiply-add."""
+    if type(layer.node).kind != "contraction":
+        return None
+    weights = layer.node.weights(layer.in_shapes)
+    shape = max(weights.values(), key=len) if weights else ()
+    window = shape[2:]
+    if not window or not all(is_concrete(v) for v in window):
+        return None
+    sizes = [int(v) for v in window]
+    return f"k{sizes[0]}" if len(set(sizes)) == 1 else "k" + "x".join(map(str, sizes))
+
+
+def model_key(models: Any, kind: str, layer: Layer) -> str:
+    """Which model of `models` (a mapping keyed by kind, "kind.op" or "kind.variant") times
+    `layer`: the op's own model, else its variant's, else its kind's."""
+    for key in (f"{kind}.{layer.op}", f"{kind}.{variant_of(layer)}"):
+        if key in models:
+            return key
+    return kind
+
+
 def groups_of(layer: Layer) -> Any:
     """A convolution's groups (in-channels over the weight's second dimension); 1 otherwise."""
     if type(layer.node).kind != "contraction":
@@ -229,11 +256,12 @@ def predict(profile: Profile, device: Device) -> Prediction:
         groups = groups_of(layer)
         extra = (layer.cost.params * device.dtype_bytes, device.weight_seconds_per_byte)
         if isinstance(kind, str):
-            model = device.kinds.get(f"{kind}.{layer.op}") or device.model(kind, layer.path)
+            model = device.model(model_key(device.kinds, kind, layer), layer.path)
             compute, memory, overhead, time = _terms(model, madds, nbytes, groups, *extra)
         else:  # a Piecewise over kinds: each branch timed by its own model
             s = sp()
-            branches = [(_terms(device.model(str(k), layer.path), madds, nbytes, groups,
+            branches = [(_terms(device.model(model_key(device.kinds, str(k), layer),
+                                             layer.path), madds, nbytes, groups,
                                 *extra), c) for k, c in kind.args]
             compute, memory, overhead, time = (
                 s.Piecewise(*((to_sympy(t[i]), c) for t, c in branches)) for i in range(4))

@@ -263,6 +263,13 @@ def _solution_text(sol: Any, fmt: str) -> str:
     return "\n".join(lines)
 
 
+def _metric_data(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The metrics as JSON data: counts stay exact integers; the predicted latency (an exact
+    Fraction of seconds on the device's attosecond grid) is a number of seconds, as in the
+    sweep's `latency` column."""
+    return {k: float(v) if k == "latency" else v for k, v in metrics.items()}
+
+
 def solution_doc(sol: Any) -> dict[str, Any]:
     return {
         "spec": sol.spec.path, "name": sol.spec.name, "preset": sol.spec.preset,
@@ -273,7 +280,8 @@ def solution_doc(sol: Any) -> dict[str, Any]:
         "roots": [
             {"exact": None if r.exact is None else str(r.exact), "value": r.value,
              "step": None if r.step is None else decimal_value(r.step),
-             **{side: None if n is None else {"value": decimal_value(n.value), **n.metrics,
+             **{side: None if n is None else {"value": decimal_value(n.value),
+                                              **_metric_data(n.metrics),
                                               "nearest": n is r.nearest(sol.target, sol.metric)}
                 for side, n in (("below", r.below), ("above", r.above))}}
             for r in sol.roots

@@ -2,8 +2,8 @@
 
     python benchmarks/bench_latency.py [--repeat 15] [--out benchmarks/results] [--device D.yaml]
 
-1. Calibrates a device profile on the micro-benchmark suite only (`cost calibrate`; never on the
-   evaluated networks), unless --device gives one.
+1. Calibrates a device profile on the micro-benchmark suite and random network-like
+   architectures (`cost calibrate`; never on the evaluated networks), unless --device gives one.
 2. Measures every bundled spec (cost/specs/*.yaml at its defaults; a spec that cannot be
    exported to ONNX is skipped, with the reason) and design points drawn from sweeps: ShuffleNet
    v1 (groups g, width s), ShuffleNet v2 (width s) and MobileNet v2 (width s), at resolutions
@@ -20,7 +20,8 @@
 Targets (issue 14): >= 80% within ±10%, rho >= 0.97, better than every baseline.
 Writes DIR/latency_device.yaml, DIR/latency_micro.csv, DIR/latency_networks.csv and
 DIR/latency_guidelines.csv (what notebooks/08_latency.ipynb reads).
-Timing needs a quiet machine: the load average is printed before and after.
+Timing needs a quiet machine: the load average is printed before and after, and one network is
+measured at the start and at the end (the machine's drift over the run).
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def main() -> int:
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
 
     start = time.perf_counter()
+    reference = drift_reference(args)  # the machine's speed at the start, to compare at the end
     if args.device:
         device = load_device(args.device)
         print(f"device: {args.device} ({device.name})")
@@ -179,6 +181,9 @@ def main() -> int:
     print(f"measurement spread (IQR / median over {args.repeat} repeats): median "
           f"{np.median(spread):.1%}, 90th percentile {np.quantile(spread, 0.9):.1%}, max "
           f"{spread.max():.1%}")
+    end = drift_reference(args)
+    print(f"machine drift: the reference network (shufflenet_v2) ran in {reference * 1e3:.3f} ms "
+          f"at the start and {end * 1e3:.3f} ms at the end ({end / reference - 1:+.1%})")
     bundled = df[df.bundled]
     fb = figures(bundled.predicted.to_numpy(), bundled.measured.to_numpy())
     print(f"bundled specs alone: {fb['within_10']:.0%} within ±10%, {fb['within_20']:.0%} "
@@ -187,6 +192,14 @@ def main() -> int:
         guidelines(device, args, out)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
+
+
+def drift_reference(args: argparse.Namespace) -> float:
+    """The median time of one fixed network: the same before calibrating and after measuring
+    tells the machine's speed did not drift in between (these machines are shared)."""
+    p = cost.profile(cost.load(SPECS / "shufflenet_v2.yaml"))
+    return bench(p, "onnxruntime", args.threads, repeat=args.repeat, nodes=False,
+                 clock=args.clock).stats.median
 
 
 def guidelines(device: object, args: argparse.Namespace, out: Path) -> None:

@@ -184,6 +184,19 @@ def test_control_characters_are_escaped(tmp_path: Path) -> None:
     assert "\x1b" not in out and "\\x1b[31mred" in out
 
 
+@pytest.mark.parametrize("args", [
+    ["profile", "shufflenet_g3", "extra\x1b]0;title\x07"],  # click prints it raw: a title
+    ["profile", "shufflenet_g3", "\u202eextra"],  # a bidi override, raw in click's message
+    ["sweep", "shufflenet_v1", "--workers", "\x1b[2Jx"],  # click quotes this one itself
+])
+def test_click_usage_errors_are_escaped_too(args: list[str]) -> None:
+    code, out, err, exc = cli(*args)
+    assert exc is None and code == 2
+    assert "Error:" in err and "Usage:" in err  # click's message and usage, unchanged
+    assert not any(c in err for c in "\x1b\x07\u202e"), err
+    assert "\\x1b" in err or "\\u202e" in err
+
+
 # --- the command line ----------------------------------------------------------------------------
 
 CLI_CASES = [

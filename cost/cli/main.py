@@ -104,6 +104,26 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._available()})
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """click's standalone main, but click's own messages (a bad option value, an unknown
+        option, a missing argument) are printed through `echo` too: a user's value with an
+        escape sequence in it is shown escaped, never sent to the terminal."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        import io
+
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as e:
+            message = io.StringIO()
+            e.show(file=message)
+            echo(message.getvalue().rstrip("\n"), err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
             return self.commands[name]

@@ -167,6 +167,17 @@ def test_sweep_cli_with_device(device_file: Path) -> None:
     assert all(float(row.split(",")[-1]) > 0 for row in rows)
 
 
+def test_sweep_report_plots_latency_against_each_swept_name(device_file: Path,
+                                                            tmp_path: Path) -> None:
+    target = tmp_path / "rep"
+    r = CliRunner().invoke(main, ["sweep", str(SPECS / "shufflenet_v2.yaml"), "--grid",
+                                  "s=0.5,1,1.5", "--grid", "r=160,224", "--device",
+                                  str(device_file), "--report", str(target), "-q"])
+    assert r.exit_code == 0, r.output
+    page = (target / "index.html").read_text()
+    assert 'alt="latency vs s' in page and 'alt="latency vs r' in page
+
+
 def test_where_latency_without_device_is_one_error() -> None:
     r = CliRunner().invoke(main, ["sweep", str(SPECS / "shufflenet_v2.yaml"), "--grid",
                                   "s=0.5,1", "--where", "latency <= 20e-3"])

@@ -42,7 +42,9 @@ def test_the_report_leads_with_the_front(report: Path) -> None:
     page = (report / "index.html").read_text()
     front = page.index("<h2 id=\"front\">Pareto front (madds:min, params:max): 19 of 640")
     assert front < page.index("<table>") < page.index("<img") < page.index("<h2>Summary")
-    assert page.count("<img") == 2 + 3 * 4  # madds vs params, vs mem; 4 metrics x 3 names
+    # madds vs params, vs mem; 5 metrics (madds, params, mem, intensity, peak_mem) x 3 names
+    assert page.count("<img") == 2 + 3 * 5
+    assert 'alt="peak_mem vs r' in page
     summary = (report / "summary.md").read_text()
     assert summary.index("## Pareto front (madds:min, params:max)") < summary.index("## Summary")
 
@@ -124,7 +126,7 @@ def test_the_page_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     body = re.search(r"<body([^>]*)>", r.stdout)
     assert body, r.stderr[-2000:]
     attrs = dict(re.findall(r'data-(\w+)="([^"]*)"', body.group(1)))
-    assert attrs.get("broken") == "0" and int(attrs["images"]) == 14, attrs
+    assert attrs.get("broken") == "0" and int(attrs["images"]) == 2 + 3 * 5, attrs
     # two plots per row on a 1280-pixel page: each about half the page wide, not a thumbnail
     assert float(attrs["widest"]) > 0.4 * WIDTH, attrs
     assert np.isfinite(float(attrs["widest"]))

@@ -45,7 +45,8 @@ from cost.render.sweep import header, objectives_text, summary_lines, to_csv
 FILES = ("index.html", "sweep.csv", "summary.md")
 MAX_PLOTTED = 20_000
 MAX_PARETO_ROWS = 500
-PLOTTED = ("madds", "params", "mem", "intensity")
+PLOTTED = ("madds", "params", "mem", "intensity")  # against each swept name, and the
+OPTIONAL = ("peak_mem", "latency")  # metrics a sweep carries when it computes them
 LOG_SPAN = 10 ** 1.5  # max / min past which an axis (or a colour bar) is logarithmic
 DISCRETE = 12  # a swept name with at most this many values is coloured value by value
 
@@ -317,7 +318,8 @@ def _values(sweep: Any, name: str, idx: np.ndarray, data: dict[str, np.ndarray])
 
 def plots(sweep: Any) -> list[tuple[str, str]]:
     """(caption, base64 PNG): the objectives against each other, madds vs params, madds vs mem,
-    each metric vs each swept name."""
+    each metric (madds, params, mem, intensity, and peak_mem and latency where the sweep has
+    them) vs each swept name."""
     return [(caption, _png(fig)) for caption, fig in figures(sweep)]
 
 
@@ -330,6 +332,11 @@ def figures(sweep: Any) -> list[tuple[str, Any]]:
     data = {m: np.asarray(sweep.number(m)[idx], dtype=np.float64)
             for m in ("madds", "params", "mem")}
     data["intensity"] = sweep.intensity()[idx]
+    for m in OPTIONAL:
+        if m in sweep.metrics:
+            data[m] = sweep.latency()[idx] if m == "latency" else np.asarray(
+                sweep.number(m)[idx], dtype=np.float64)
+    plotted = [m for m in (*PLOTTED, *OPTIONAL) if m in data]
     names = list(sweep.grid)
     swept = {n: np.asarray(sweep.values(n)[idx], dtype=np.float64) for n in names}
 
@@ -357,7 +364,7 @@ def figures(sweep: Any) -> list[tuple[str, Any]]:
         data["mem"], data["madds"], front, "mem (elements)", "madds", "madds vs memory access",
         colour(), label)))
     for name in names:
-        for metric in PLOTTED:
+        for metric in plotted:
             out.append((f"{metric} vs {name} ({shown})", scatter_figure(
                 swept[name], data[metric], front, name, metric, f"{metric} vs {name}",
                 colour(name), label)))

@@ -77,22 +77,17 @@ FIT_ORDER = ("pointwise", "grouped", "depthwise", "dense", "linear", "activation
 
 @dataclass(frozen=True)
 class Micro:
-    """One micro-benchmark: a tiny spec whose `kind` kernel is measured."""
+    """One micro-benchmark: a tiny spec whose `kind` kernel is measured (kind "": a composite,
+    measured whole)."""
 
     name: str
     kind: str
     input: tuple[int, ...]
     layers: tuple[str, ...]  # YAML flow mappings, one per layer
-    repeat: int = 1  # > 1: the layers are a block `unit`, called `repeat` times in a row
 
     def yaml(self) -> str:
-        head = f"spec: 1\nname: {self.name}\ninput: {list(self.input)}\n"
-        if self.repeat == 1:
-            body = "\n".join(f"  - {layer}" for layer in self.layers)
-            return f"{head}network:\n{body}\n"
-        body = "\n".join(f"      - {layer}" for layer in self.layers)
-        return (f"{head}blocks:\n  unit:\n    layers:\n{body}\n"
-                f"network:\n  - {{op: unit, repeat: {self.repeat}}}\n")
+        body = "\n".join(f"  - {layer}" for layer in self.layers)
+        return f"spec: 1\nname: {self.name}\ninput: {list(self.input)}\nnetwork:\n{body}\n"
 
 
 def _conv(cin: int, cout: int, r: int, k: int = 1, stride: int = 1, groups: Any = 1,

@@ -180,7 +180,7 @@ def kind_of(layer: Layer) -> Any:
 def variant_of(layer: Layer) -> str | None:
     """A contraction's spatial window as the name of its variant ("k3", "k5", "k1x7"), None for
     other layers and for a window that depends on a free symbol. A kind's model can have a
-    variant of its own (`model_for`): a runtime runs a 5×5 depthwise conv on another code path
+    variant of its own (`model_key`): a runtime runs a 5×5 depthwise conv on another code path
     than a 3×3 one, at a different cost per multiply-add."""
     if type(layer.node).kind != "contraction":
         return None

@@ -502,7 +502,7 @@ def test_report_is_self_contained_and_replaces_a_previous_one(tmp_path: Path) ->
     assert code == 0 and "report:" in out
     assert sorted(p.name for p in target.iterdir()) == ["index.html", "summary.md", "sweep.csv"]
     page = (target / "index.html").read_text()
-    assert page.count("data:image/png;base64,") == 2 + 4 * 2  # 2 + metrics × names
+    assert page.count("data:image/png;base64,") == 2 + 5 * 2  # 2 + metrics × names
     assert "src=\"http" not in page and "<script" not in page
     assert "## Pareto front (madds:min, params:max)" in (target / "summary.md").read_text()
     assert (target / "sweep.csv").read_text().count("\n") == 1 + 6
